@@ -26,5 +26,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    reporters: ["default", "./tools/summary-reporter.ts"],
   },
 });
