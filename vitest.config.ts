@@ -11,6 +11,7 @@ export default defineConfig({
     alias: {
       "@mcp/jwe": src("./packages/jwe/src/index.ts"),
       "@mcp/clickhouse": src("./packages/clickhouse/src/index.ts"),
+      "@mcp/clickhouse-native": src("./packages/clickhouse-native/src/index.ts"),
       "@mcp/embedded-clickhouse": src("./packages/embedded-clickhouse/src/index.ts"),
       "@mcp/test-harness": src("./packages/test-harness/src/index.ts"),
     },

@@ -1,0 +1,43 @@
+import { randomUUID } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import type { Logger } from "pino";
+import type { Metrics } from "./metrics.js";
+
+export interface AccessLogVariables {
+  requestId: string;
+}
+
+const STATIC_PATHS = new Set(["/", "/health", "/livez", "/metrics", "/sse", "/mcp", "/message", "/jwe-token-generator"]);
+const TOKEN_SUFFIXES = new Set(["sse", "mcp", "message"]);
+
+/**
+ * The path as it may appear in a log line or a metric label. A first path segment can be a
+ * token (`/<token>/sse`, `/<token>`), so anything that is not one of the server's fixed paths
+ * collapses to a template: logs and metrics only ever see a small, fixed set of strings.
+ */
+export function redactPath(path: string): string {
+  if (STATIC_PATHS.has(path)) return path;
+  const segments = path.split("/");
+  const suffix = segments[2];
+  if (segments.length === 3 && suffix !== undefined && TOKEN_SUFFIXES.has(suffix)) return `/<redacted>/${suffix}`;
+  return "/<redacted>";
+}
+
+/**
+ * One access line per request (request id, method, redacted path, status, duration), and the
+ * request counter. Hono's `logger()` prints the raw URL, token included, so it is not used.
+ */
+export function accessLog(logger: Logger, metrics: Metrics): MiddlewareHandler<{ Variables: AccessLogVariables }> {
+  return async (c, next) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.res.headers.set("X-Request-Id", requestId);
+    const path = redactPath(c.req.path);
+    const status = c.res.status;
+    const durationMs = Math.round((performance.now() - started) * 10) / 10;
+    logger.info({ reqId: requestId, method: c.req.method, path, status, durationMs }, "request");
+    metrics.recordRequest(c.req.method, path, status);
+  };
+}

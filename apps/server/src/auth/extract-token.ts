@@ -1,0 +1,24 @@
+/** Where a request's token came from, in order of precedence. */
+export type TokenSource = "path" | "authorization" | "x-altinity-mcp-key";
+
+export interface ExtractedToken {
+  token: string;
+  source: TokenSource;
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/**
+ * One precedence order for every endpoint: the token in the path (`/<token>/sse`), then
+ * `Authorization: Bearer <token>`, then `X-Altinity-MCP-Key: <token>`. An Authorization header
+ * with another scheme is ignored rather than rejected, so a proxy's Basic auth does not hide
+ * an X-Altinity-MCP-Key.
+ */
+export function extractToken(pathToken: string | undefined, headers: Headers): ExtractedToken | undefined {
+  if (pathToken !== undefined && pathToken !== "") return { token: pathToken, source: "path" };
+  const bearer = BEARER.exec(headers.get("authorization") ?? "");
+  if (bearer?.[1]) return { token: bearer[1], source: "authorization" };
+  const key = headers.get("x-altinity-mcp-key")?.trim();
+  if (key) return { token: key, source: "x-altinity-mcp-key" };
+  return undefined;
+}

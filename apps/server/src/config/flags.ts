@@ -1,0 +1,525 @@
+/**
+ * The one table of every setting: command-line flag, environment variable, config-file key,
+ * type, default and help text. load-config.ts, --help and the README table are all driven by it,
+ * so a setting cannot exist in one place and be missing from another.
+ */
+
+export type OptionType = "string" | "boolean" | "integer" | "list";
+export type OptionValue = string | number | boolean | readonly string[];
+
+export interface OptionSpec {
+  /** Flag name without the leading dashes, e.g. "clickhouse-host". */
+  readonly flag: string;
+  /** Environment variable, if the setting can come from the environment. */
+  readonly env?: string;
+  /** Dotted config-file key (e.g. "clickhouse.tls.ca_cert"), if the setting can come from the file. */
+  readonly key?: string;
+  readonly type: OptionType;
+  readonly default?: OptionValue;
+  /** Default when started by `pnpm start` (--quickstart), if different. */
+  readonly quickstartDefault?: OptionValue;
+  /** Allowed values (for "string"; for "list", allowed items). */
+  readonly choices?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  /** Never echoed in an error message, scrubbed from logs. */
+  readonly secret?: boolean;
+  /** Part of the default ClickHouse connection: setting it means "ClickHouse is configured". */
+  readonly connection?: boolean;
+  /** Unit shown in help for integers. */
+  readonly unit?: string;
+  readonly help: string;
+}
+
+const MIB = 1024 * 1024;
+
+export const OPTIONS = [
+  // --- general -------------------------------------------------------------------------------
+  {
+    flag: "config",
+    env: "CONFIG_FILE",
+    type: "string",
+    help: "Path to a YAML or JSON config file (keys as in the table below).",
+  },
+  {
+    flag: "quickstart",
+    type: "boolean",
+    default: false,
+    help:
+      "Try-out mode used by `pnpm start`: transport sse,http, JWE on with fresh random secrets unless given, " +
+      "and an embedded ClickHouse with a demo dataset when no ClickHouse is configured.",
+  },
+  {
+    flag: "log-level",
+    env: "LOG_LEVEL",
+    key: "logging.level",
+    type: "string",
+    default: "info",
+    choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
+    help: "Log level. Logs are JSON lines on stderr.",
+  },
+
+  // --- MCP server -----------------------------------------------------------------------------
+  {
+    flag: "transport",
+    env: "MCP_TRANSPORT",
+    key: "server.transport",
+    type: "list",
+    default: ["stdio"],
+    quickstartDefault: ["sse", "http"],
+    choices: ["stdio", "sse", "http"],
+    help: "MCP transport: stdio, or one or both of sse and http (comma-separated, e.g. sse,http).",
+  },
+  {
+    flag: "address",
+    env: "MCP_ADDRESS",
+    key: "server.address",
+    type: "string",
+    default: "127.0.0.1",
+    help: "Address the HTTP server listens on (0.0.0.0 for all interfaces).",
+  },
+  {
+    flag: "port",
+    env: "MCP_PORT",
+    key: "server.port",
+    type: "integer",
+    default: 8080,
+    min: 0,
+    max: 65535,
+    help: "Port the HTTP server listens on (0 picks a free port, logged at startup).",
+  },
+  {
+    flag: "cors-origin",
+    env: "MCP_CORS_ORIGIN",
+    key: "server.cors_origin",
+    type: "string",
+    help: "Value of Access-Control-Allow-Origin (e.g. * or https://app.example.com). Unset: no CORS headers.",
+  },
+  {
+    flag: "allowed-hosts",
+    env: "MCP_ALLOWED_HOSTS",
+    key: "server.allowed_hosts",
+    type: "list",
+    help: "Host header allow-list against DNS rebinding (comma-separated host or host:port). Unset: any.",
+  },
+  {
+    flag: "allowed-origins",
+    env: "MCP_ALLOWED_ORIGINS",
+    key: "server.allowed_origins",
+    type: "list",
+    help: "Origin header allow-list (comma-separated origins). Unset: any.",
+  },
+  {
+    flag: "max-body-bytes",
+    env: "MCP_MAX_BODY_BYTES",
+    key: "server.max_body_bytes",
+    type: "integer",
+    default: MIB,
+    min: 1,
+    unit: "bytes",
+    help: "Largest accepted request body; larger bodies get 413.",
+  },
+  {
+    flag: "max-sse-sessions",
+    env: "MCP_MAX_SSE_SESSIONS",
+    key: "server.max_sse_sessions",
+    type: "integer",
+    default: 1000,
+    min: 1,
+    help: "Most SSE sessions open at once.",
+  },
+  {
+    flag: "sse-keep-alive",
+    env: "MCP_SSE_KEEP_ALIVE",
+    key: "server.sse_keep_alive",
+    type: "integer",
+    default: 15,
+    min: 1,
+    unit: "seconds",
+    help: "Interval of keep-alive comments on SSE streams.",
+  },
+  {
+    flag: "shutdown-grace",
+    env: "MCP_SHUTDOWN_GRACE",
+    key: "server.shutdown_grace",
+    type: "integer",
+    default: 10,
+    min: 0,
+    unit: "seconds",
+    help: "On SIGTERM/SIGINT, how long in-flight tool calls may take to finish.",
+  },
+
+  // --- server TLS -----------------------------------------------------------------------------
+  {
+    flag: "server-tls",
+    env: "MCP_SERVER_TLS",
+    key: "server.tls.enabled",
+    type: "boolean",
+    default: false,
+    help: "Serve HTTPS instead of HTTP.",
+  },
+  {
+    flag: "server-tls-cert-file",
+    env: "MCP_SERVER_TLS_CERT_FILE",
+    key: "server.tls.cert_file",
+    type: "string",
+    help: "PEM certificate (chain) of the server.",
+  },
+  {
+    flag: "server-tls-key-file",
+    env: "MCP_SERVER_TLS_KEY_FILE",
+    key: "server.tls.key_file",
+    type: "string",
+    help: "PEM private key of the server.",
+  },
+  {
+    flag: "server-tls-ca-cert",
+    env: "MCP_SERVER_TLS_CA_CERT",
+    key: "server.tls.ca_cert",
+    type: "string",
+    help: "PEM CA bundle: when set, clients must present a certificate signed by it (mutual TLS).",
+  },
+
+  // --- JWE authentication ---------------------------------------------------------------------
+  {
+    flag: "allow-jwe-auth",
+    env: "MCP_ALLOW_JWE_AUTH",
+    key: "server.jwe.enabled",
+    type: "boolean",
+    default: false,
+    quickstartDefault: true,
+    help: "Require a JWE token per request; the token carries the ClickHouse connection.",
+  },
+  {
+    flag: "jwe-secret-key",
+    env: "MCP_JWE_SECRET_KEY",
+    key: "server.jwe.jwe_secret_key",
+    type: "string",
+    secret: true,
+    help: "Secret the JWE tokens are encrypted with (required with --allow-jwe-auth).",
+  },
+  {
+    flag: "jwt-secret-key",
+    env: "MCP_JWT_SECRET_KEY",
+    key: "server.jwe.jwt_secret_key",
+    type: "string",
+    secret: true,
+    help: "Secret of the inner JWT signature (HS256). When set, unsigned tokens are refused.",
+  },
+  {
+    flag: "jwe-previous-secret-keys",
+    env: "MCP_JWE_PREVIOUS_SECRET_KEYS",
+    key: "server.jwe.previous_jwe_secret_keys",
+    type: "list",
+    secret: true,
+    help: "Older JWE secrets still accepted for decryption during a rotation (comma-separated).",
+  },
+  {
+    flag: "jwe-clock-tolerance",
+    env: "MCP_JWE_CLOCK_TOLERANCE",
+    key: "server.jwe.clock_tolerance",
+    type: "integer",
+    default: 30,
+    min: 0,
+    max: 3600,
+    unit: "seconds",
+    help: "Clock skew allowed when checking exp and nbf.",
+  },
+  {
+    flag: "jwe-max-token-bytes",
+    env: "MCP_JWE_MAX_TOKEN_BYTES",
+    key: "server.jwe.max_token_bytes",
+    type: "integer",
+    default: 16384,
+    min: 256,
+    unit: "bytes",
+    help: "Longer tokens are refused before any decryption.",
+  },
+  {
+    flag: "jwe-fill-from-default",
+    env: "MCP_JWE_FILL_FROM_DEFAULT",
+    key: "server.jwe.fill_from_default",
+    type: "boolean",
+    default: false,
+    help: "Fill connection fields a token leaves out from the default ClickHouse (--clickhouse-*).",
+  },
+  {
+    flag: "jwe-token-generator",
+    env: "MCP_JWE_TOKEN_GENERATOR",
+    key: "server.jwe.token_generator.enabled",
+    type: "boolean",
+    default: true,
+    help: "Serve POST /jwe-token-generator (only with JWE on).",
+  },
+  {
+    flag: "jwe-token-generator-key",
+    env: "MCP_JWE_TOKEN_GENERATOR_KEY",
+    key: "server.jwe.token_generator.operator_key",
+    type: "string",
+    secret: true,
+    help: "When set, POST /jwe-token-generator requires `Authorization: Bearer` with this key.",
+  },
+
+  // --- default ClickHouse ---------------------------------------------------------------------
+  {
+    flag: "clickhouse-host",
+    env: "CLICKHOUSE_HOST",
+    key: "clickhouse.host",
+    type: "string",
+    default: "localhost",
+    connection: true,
+    help: "ClickHouse host used without JWE.",
+  },
+  {
+    flag: "clickhouse-port",
+    env: "CLICKHOUSE_PORT",
+    key: "clickhouse.port",
+    type: "integer",
+    default: 8123,
+    min: 1,
+    max: 65535,
+    connection: true,
+    help: "ClickHouse port.",
+  },
+  {
+    flag: "clickhouse-database",
+    env: "CLICKHOUSE_DATABASE",
+    key: "clickhouse.database",
+    type: "string",
+    default: "default",
+    connection: true,
+    help: "ClickHouse database.",
+  },
+  {
+    flag: "clickhouse-username",
+    env: "CLICKHOUSE_USERNAME",
+    key: "clickhouse.username",
+    type: "string",
+    default: "default",
+    connection: true,
+    help: "ClickHouse user.",
+  },
+  {
+    flag: "clickhouse-password",
+    env: "CLICKHOUSE_PASSWORD",
+    key: "clickhouse.password",
+    type: "string",
+    default: "",
+    secret: true,
+    connection: true,
+    help: "ClickHouse password.",
+  },
+  {
+    flag: "clickhouse-protocol",
+    env: "CLICKHOUSE_PROTOCOL",
+    key: "clickhouse.protocol",
+    type: "string",
+    default: "http",
+    choices: ["http", "tcp"],
+    connection: true,
+    help: "ClickHouse protocol.",
+  },
+  {
+    flag: "clickhouse-tls",
+    env: "CLICKHOUSE_TLS",
+    key: "clickhouse.tls.enabled",
+    type: "boolean",
+    default: false,
+    connection: true,
+    help: "Connect to ClickHouse over TLS.",
+  },
+  {
+    flag: "clickhouse-tls-ca-cert",
+    env: "CLICKHOUSE_TLS_CA_CERT",
+    key: "clickhouse.tls.ca_cert",
+    type: "string",
+    connection: true,
+    help: "PEM CA bundle to verify ClickHouse's certificate.",
+  },
+  {
+    flag: "clickhouse-tls-client-cert",
+    env: "CLICKHOUSE_TLS_CLIENT_CERT",
+    key: "clickhouse.tls.client_cert",
+    type: "string",
+    connection: true,
+    help: "PEM client certificate for ClickHouse.",
+  },
+  {
+    flag: "clickhouse-tls-client-key",
+    env: "CLICKHOUSE_TLS_CLIENT_KEY",
+    key: "clickhouse.tls.client_key",
+    type: "string",
+    connection: true,
+    help: "PEM client key for ClickHouse.",
+  },
+  {
+    flag: "clickhouse-tls-insecure-skip-verify",
+    env: "CLICKHOUSE_TLS_INSECURE_SKIP_VERIFY",
+    key: "clickhouse.tls.insecure_skip_verify",
+    type: "boolean",
+    default: false,
+    connection: true,
+    help: "Do not verify ClickHouse's certificate (testing only).",
+  },
+
+  // --- limits ---------------------------------------------------------------------------------
+  {
+    flag: "read-only",
+    env: "CLICKHOUSE_READ_ONLY",
+    key: "clickhouse.read_only",
+    type: "boolean",
+    default: false,
+    help: "Refuse writes for every connection (no write_query tool).",
+  },
+  {
+    flag: "clickhouse-max-execution-time",
+    env: "CLICKHOUSE_MAX_EXECUTION_TIME",
+    key: "clickhouse.max_execution_time",
+    type: "integer",
+    default: 600,
+    min: 1,
+    unit: "seconds",
+    help: "Longest a query may run. A token's max_execution_time can only lower it.",
+  },
+  {
+    flag: "clickhouse-max-result-rows",
+    env: "CLICKHOUSE_MAX_RESULT_ROWS",
+    key: "clickhouse.max_result_rows",
+    type: "integer",
+    default: 500,
+    min: 1,
+    help: "Most rows returned by one query; a token's limit can only lower it.",
+  },
+  {
+    flag: "clickhouse-max-result-bytes",
+    env: "CLICKHOUSE_MAX_RESULT_BYTES",
+    key: "clickhouse.max_result_bytes",
+    type: "integer",
+    default: 16 * MIB,
+    min: 1,
+    unit: "bytes",
+    help: "Most bytes of result returned by one query.",
+  },
+  {
+    flag: "clickhouse-max-query-length",
+    env: "CLICKHOUSE_MAX_QUERY_LENGTH",
+    key: "clickhouse.max_query_length",
+    type: "integer",
+    default: 100_000,
+    min: 1,
+    unit: "characters",
+    help: "Longest accepted SQL text.",
+  },
+
+  // --- connection pool and egress restrictions -------------------------------------------------
+  {
+    flag: "clickhouse-allowed-hosts",
+    env: "CLICKHOUSE_ALLOWED_HOSTS",
+    key: "clickhouse.allowed_hosts",
+    type: "list",
+    help: "ClickHouse hosts a token (or the generator) may name (comma-separated). Unset: any.",
+  },
+  {
+    flag: "clickhouse-allowed-tls-dirs",
+    env: "CLICKHOUSE_ALLOWED_TLS_DIRS",
+    key: "clickhouse.allowed_tls_dirs",
+    type: "list",
+    help: "Directories a token's TLS file paths must be inside (comma-separated). Unset: any.",
+  },
+  {
+    flag: "pool-max-clients",
+    env: "MCP_POOL_MAX_CLIENTS",
+    key: "clickhouse.pool.max_clients",
+    type: "integer",
+    default: 100,
+    min: 1,
+    help: "Most pooled ClickHouse clients (one per distinct connection).",
+  },
+  {
+    flag: "pool-idle-timeout",
+    env: "MCP_POOL_IDLE_TIMEOUT",
+    key: "clickhouse.pool.idle_timeout",
+    type: "integer",
+    default: 300,
+    min: 1,
+    unit: "seconds",
+    help: "A pooled client unused this long is closed.",
+  },
+] as const satisfies readonly OptionSpec[];
+
+export type OptionName = (typeof OPTIONS)[number]["flag"];
+
+const byFlag = new Map<string, OptionSpec>(OPTIONS.map((o) => [o.flag, o]));
+
+export function findOption(flag: string): OptionSpec | undefined {
+  return byFlag.get(flag);
+}
+
+/** Every place a setting can come from, for error messages: "--port / MCP_PORT / server.port". */
+export function describeOption(spec: OptionSpec): string {
+  return [`--${spec.flag}`, spec.env, spec.key && `config key ${spec.key}`].filter(Boolean).join(" / ");
+}
+
+function formatDefault(value: OptionValue | undefined): string {
+  if (value === undefined) return "";
+  if (Array.isArray(value)) return value.join(",");
+  if (value === "") return '""';
+  return String(value);
+}
+
+/** The --help text. */
+export function renderHelp(): string {
+  const lines = [
+    "Usage: altinity-mcp [flags]",
+    "",
+    "MCP server for ClickHouse with per-request JWE authentication.",
+    "Precedence: flag > environment variable > config file > default.",
+    "Booleans: --flag, --flag=true|false, --no-flag. Lists: comma-separated.",
+    "",
+    "Flags:",
+    "  -h, --help        show this help",
+    "  -v, --version     print the version",
+  ];
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
+    const value = spec.type === "boolean" ? "" : spec.type === "integer" ? " <n>" : " <value>";
+    lines.push(`  --${spec.flag}${value}`);
+    const details = [spec.help];
+    if (spec.unit) details.push(`Unit: ${spec.unit}.`);
+    if (spec.choices) details.push(`One of: ${spec.choices.join(", ")}.`);
+    const def = formatDefault(spec.default);
+    if (def) details.push(`Default: ${def}.`);
+    const quick = formatDefault(spec.quickstartDefault);
+    if (quick) details.push(`With --quickstart: ${quick}.`);
+    if (spec.env) details.push(`Env: ${spec.env}.`);
+    if (spec.key) details.push(`Config key: ${spec.key}.`);
+    lines.push(`        ${details.join(" ")}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The README's configuration table (kept in sync by a unit test). */
+export function renderMarkdownTable(): string {
+  const rows = [
+    "| Flag | Environment variable | Config-file key | Default | Description |",
+    "|---|---|---|---|---|",
+  ];
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
+    const def = formatDefault(spec.default);
+    const quick = formatDefault(spec.quickstartDefault);
+    const defaultCell = [def && `\`${def}\``, quick && `(\`pnpm start\`: \`${quick}\`)`]
+      .filter(Boolean)
+      .join(" ");
+    const help = [
+      spec.help,
+      spec.unit && `Unit: ${spec.unit}.`,
+      spec.choices && `One of ${spec.choices.join(", ")}.`,
+    ]
+      .filter(Boolean)
+      .join(" ")
+      .replaceAll("|", "\\|");
+    rows.push(
+      `| \`--${spec.flag}\` | ${spec.env ? `\`${spec.env}\`` : ""} | ${spec.key ? `\`${spec.key}\`` : ""} | ${defaultCell} | ${help} |`,
+    );
+  }
+  return `${rows.join("\n")}\n`;
+}

@@ -1,0 +1,110 @@
+/**
+ * `pnpm start` (= `altinity-mcp --quickstart`) as a process: the printed URLs work as pasted.
+ */
+import { harness } from "@mcp/test-harness";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { describe, expect, it } from "vitest";
+import { cleanEnv, isListening, spawnServer } from "./test-support/spawn-server.js";
+
+function text(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  return content.map((c) => c.text ?? "").join("\n");
+}
+
+async function printedUrls(server: ReturnType<typeof spawnServer>) {
+  const sse = (await server.waitForStdout(/ SSE: +(\S+)/, 60_000))[1]!;
+  const mcp = (await server.waitForStdout(/ Streamable HTTP: +(\S+)/))[1]!;
+  return { sse, mcp };
+}
+
+describe("pnpm start (--quickstart)", () => {
+  it("with nothing configured: embedded ClickHouse, demo data, working SSE and Streamable HTTP URLs", async () => {
+    const jweSecret = "jwe-secret-from-the-environment-0123456789";
+    await using server = spawnServer(["--quickstart", "--port=0"], {
+      env: cleanEnv({ MCP_JWE_SECRET_KEY: jweSecret }),
+    });
+    const { sse, mcp } = await printedUrls(server);
+    const token = new URL(mcp).pathname.split("/")[1]!;
+    expect(sse).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/eyJ[\w.-]+\/sse$/);
+    expect(mcp).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/eyJ[\w.-]+\/mcp$/);
+
+    // The environment's secret is used and never printed; the missing JWT secret is generated and shown once.
+    const stdout = server.stdout();
+    expect(stdout).not.toContain(jweSecret);
+    expect(stdout).not.toMatch(/export MCP_JWE_SECRET_KEY=/);
+    expect(stdout).toMatch(/export MCP_JWT_SECRET_KEY=[\w-]{43}\n/);
+    expect(stdout).toContain(
+      'pnpm token --jwe-secret-key="$MCP_JWE_SECRET_KEY" --jwt-secret-key="$MCP_JWT_SECRET_KEY"',
+    );
+    expect(stdout).toMatch(
+      /--database=demo --username=mcp_demo --password=\S+ --protocol=http --expiry=3600/,
+    );
+
+    const http = new Client({ name: "quickstart-http", version: "1" });
+    await http.connect(new StreamableHTTPClientTransport(new URL(mcp)));
+    const tools = (await http.listTools()).tools.map((t) => t.name);
+    expect(tools).toContain("execute_query");
+    expect(tools).not.toContain("write_query"); // the demo user is read-only
+    const result = await http.callTool({
+      name: "execute_query",
+      arguments: { query: "SELECT currentDatabase() AS db, count() AS products FROM demo.products" },
+    });
+    expect(result.isError).not.toBe(true);
+    expect(text(result)).toContain("demo");
+    await http.close();
+
+    const sseClient = new Client({ name: "quickstart-sse", version: "1" });
+    await sseClient.connect(new SSEClientTransport(new URL(sse)));
+    expect((await sseClient.listTools()).tools.map((t) => t.name)).toContain("list_tables");
+    await sseClient.close();
+
+    // Logs never carry the token, the secrets or the demo password.
+    const demoPassword = /--password=(\S+)/.exec(stdout)![1]!;
+    const jwtSecret = /export MCP_JWT_SECRET_KEY=(\S+)/.exec(stdout)![1]!;
+    for (const secret of [token, jweSecret, jwtSecret, demoPassword])
+      expect(server.stderr()).not.toContain(secret);
+
+    const embeddedPort = (await server.waitForLog((l) => l.msg === "embedded ClickHouse ready"))
+      .port as number;
+    expect(await isListening(embeddedPort)).toBe(true);
+    server.child.kill("SIGINT");
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await isListening(embeddedPort)).toBe(false);
+  }, 90_000);
+
+  it("with a ClickHouse configured: no embedded one, and the token points at the configured one", async () => {
+    const ch = harness();
+    await using server = spawnServer(
+      [
+        "--quickstart",
+        "--port=0",
+        "--transport=http",
+        `--clickhouse-host=${ch.host}`,
+        `--clickhouse-port=${ch.httpPort}`,
+        `--clickhouse-username=${ch.users.readonly2.username}`,
+      ],
+      { env: cleanEnv({ CLICKHOUSE_PASSWORD: ch.users.readonly2.password }) },
+    );
+    const mcp = (await server.waitForStdout(/ Streamable HTTP: +(\S+)/))[1]!;
+    expect(server.stdout()).not.toMatch(/ SSE: /);
+    expect(server.stdout()).toContain(`ClickHouse at ${ch.host}:${ch.httpPort}`);
+    expect(server.stdout()).not.toContain(ch.users.readonly2.password);
+    expect(server.logs().map((l) => l.msg)).not.toContain(
+      "starting the embedded ClickHouse with the demo dataset",
+    );
+
+    const client = new Client({ name: "quickstart-configured", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(mcp)));
+    const result = await client.callTool({
+      name: "execute_query",
+      arguments: { query: "SELECT currentUser() AS who" },
+    });
+    expect(text(result)).toContain(ch.users.readonly2.username);
+    await client.close();
+
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+});

@@ -1,0 +1,151 @@
+import { randomBytes } from "node:crypto";
+import { DEMO_DATABASE, start as startEmbedded } from "@mcp/embedded-clickhouse";
+import { type ConnectionClaims, mintToken } from "@mcp/jwe";
+import type { DefaultClickHouseConfig, ServerConfig } from "./config/server-config.js";
+
+/** Lifetime of the token printed at startup. */
+export const QUICKSTART_TOKEN_SECONDS = 24 * 3600;
+
+export interface QuickstartClickHouse {
+  /** The default ClickHouse to use: the demo database as a read-only user. */
+  clickhouse: DefaultClickHouseConfig;
+  /** Passwords made up for this run (to scrub from logs). */
+  secrets: string[];
+  stop(): Promise<void>;
+}
+
+const DEMO_USER = "mcp_demo";
+
+/**
+ * Starts the embedded ClickHouse with the demo dataset and a read-only user, made up for this run,
+ * whose credentials go into the printed token. (The embedded admin's password stays inside.)
+ */
+export async function startEmbeddedClickHouse(): Promise<QuickstartClickHouse> {
+  const demoPassword = randomBytes(18).toString("base64url");
+  const embedded = await startEmbedded({
+    // readonly=2: no writes, but the per-query settings our client sends (limits) are allowed.
+    users: [{ name: DEMO_USER, password: demoPassword, profile: "readonly2", databases: [DEMO_DATABASE] }],
+    loadDemo: true,
+  });
+  return {
+    clickhouse: {
+      host: "127.0.0.1",
+      port: embedded.httpPort,
+      database: DEMO_DATABASE,
+      username: DEMO_USER,
+      password: demoPassword,
+      protocol: "http",
+      tlsEnabled: false,
+      tlsInsecureSkipVerify: false,
+      configured: false,
+    },
+    secrets: [demoPassword, embedded.admin.password],
+    stop: () => embedded.stop(),
+  };
+}
+
+export interface BannerInput {
+  config: ServerConfig;
+  /** Base URL clients reach the server at, e.g. http://127.0.0.1:8080 */
+  baseUrl: string;
+  embedded: boolean;
+  generatedSecrets: { jweSecretKey?: string; jwtSecretKey?: string };
+}
+
+/** Shell-quotes a value for the printed commands. */
+function sh(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'"'"'`)}'`;
+}
+
+/**
+ * The token printed at startup: the default ClickHouse's connection, signed when a JWT secret is
+ * set. For the embedded demo user it also says read_only, so clients are not offered write_query.
+ */
+export async function mintQuickstartToken(
+  config: ServerConfig,
+  connection: ConnectionClaims,
+  options: { readOnly: boolean },
+): Promise<string> {
+  const jweSecret = config.jwe.jweSecretKeys[0];
+  if (!jweSecret) throw new TypeError("JWE is off: no token to mint");
+  return mintToken(options.readOnly ? { ...connection, read_only: true } : connection, {
+    jweSecret,
+    jwtSecret: config.jwe.jwtSecretKey,
+    expiresIn: QUICKSTART_TOKEN_SECONDS,
+  });
+}
+
+/**
+ * What `pnpm start` prints on stdout: ready-to-paste URLs and how to mint more tokens. Secrets
+ * appear only when they were generated for this run (the user has no other way to learn them).
+ */
+export function renderBanner(input: BannerInput & { token?: string }): string {
+  const { config, baseUrl, token, generatedSecrets } = input;
+  const ch = config.clickhouse;
+  const prefix = token ? `${baseUrl}/${token}` : baseUrl;
+  const lines: string[] = [""];
+  const where = input.embedded
+    ? `embedded ClickHouse (database "${ch.database}", read-only user "${ch.username}")`
+    : `ClickHouse at ${ch.host}:${ch.port}`;
+  lines.push(`altinity-mcp is ready, serving ${where}.`, "");
+  if (config.http.transports.includes("sse")) lines.push(`  SSE:              ${prefix}/sse`);
+  if (config.http.transports.includes("http")) lines.push(`  Streamable HTTP:  ${prefix}/mcp`);
+  lines.push("");
+
+  if (!token) {
+    lines.push("JWE authentication is off: anyone who can reach these URLs uses the ClickHouse above.", "");
+    return `${lines.join("\n")}\n`;
+  }
+
+  lines.push(`The token in these URLs expires in ${QUICKSTART_TOKEN_SECONDS / 3600} hours.`, "");
+  if (generatedSecrets.jweSecretKey || generatedSecrets.jwtSecretKey) {
+    lines.push(
+      "Secrets were generated for this run. To mint more tokens, and to keep tokens valid after a restart,",
+      "export them before the next `pnpm start`:",
+    );
+    if (generatedSecrets.jweSecretKey)
+      lines.push(`  export MCP_JWE_SECRET_KEY=${sh(generatedSecrets.jweSecretKey)}`);
+    if (generatedSecrets.jwtSecretKey)
+      lines.push(`  export MCP_JWT_SECRET_KEY=${sh(generatedSecrets.jwtSecretKey)}`);
+    lines.push("");
+  }
+  const jwtArg = config.jwe.jwtSecretKey ? ' --jwt-secret-key="$MCP_JWT_SECRET_KEY"' : "";
+  const connectionArgs = [
+    `--host=${sh(ch.host)}`,
+    `--port=${ch.port}`,
+    `--database=${sh(ch.database)}`,
+    `--username=${sh(ch.username)}`,
+    ...(ch.password && input.embedded
+      ? [`--password=${sh(ch.password)}`]
+      : ch.password
+        ? ["--password=..."]
+        : []),
+    `--protocol=${ch.protocol}`,
+  ];
+  lines.push(
+    "Mint more tokens:",
+    `  pnpm token --jwe-secret-key="$MCP_JWE_SECRET_KEY"${jwtArg} \\`,
+    `    ${connectionArgs.join(" ")} --expiry=3600`,
+  );
+  if (config.generator.enabled) {
+    const body = {
+      host: ch.host,
+      port: ch.port,
+      database: ch.database,
+      username: ch.username,
+      ...(input.embedded && ch.password ? { password: ch.password } : {}),
+      protocol: ch.protocol,
+      expiry: 3600,
+    };
+    const auth = config.generator.operatorKey
+      ? ' -H "Authorization: Bearer $MCP_JWE_TOKEN_GENERATOR_KEY"'
+      : "";
+    lines.push(
+      "or ask this server:",
+      `  curl -s -X POST ${baseUrl}/jwe-token-generator${auth} -H 'Content-Type: application/json' \\`,
+      `    -d ${sh(JSON.stringify(body))}`,
+    );
+  }
+  lines.push("");
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,84 @@
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { type JSONRPCMessage, JSONRPCMessageSchema, type MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+import type { SSEStreamingApi } from "hono/streaming";
+
+export interface SseServerTransportOptions {
+  sessionId: string;
+  /** URL (path + query) the client POSTs its messages to; sent as the first `endpoint` event. */
+  endpoint: string;
+  /** Interval between `: keep-alive` comments; 0 disables them. */
+  keepAliveMs: number;
+}
+
+/**
+ * Legacy (2024-11-05) SSE transport on Hono's `streamSSE`. The SDK's SSEServerTransport writes
+ * to Node's ServerResponse behind Hono's back, which breaks as soon as a middleware (CORS)
+ * touches the headers, and it sends no keep-alive; this one only writes to the stream Hono owns.
+ * Frames are written with `stream.write` in call order so replies never interleave.
+ */
+export class SseServerTransport implements Transport {
+  readonly sessionId: string;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+
+  readonly #stream: SSEStreamingApi;
+  readonly #options: SseServerTransportOptions;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #resolveClosed!: () => void;
+  /** Settles when the session ends, from either side; the `streamSSE` callback awaits it. */
+  readonly closed: Promise<void>;
+
+  constructor(stream: SSEStreamingApi, options: SseServerTransportOptions) {
+    this.#stream = stream;
+    this.#options = options;
+    this.sessionId = options.sessionId;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    // A client that goes away cancels the response body; Hono reports it as an abort.
+    stream.onAbort(() => this.#finish());
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  async start(): Promise<void> {
+    if (this.#closed) throw new Error("SSE transport already closed");
+    await this.#stream.write(`event: endpoint\ndata: ${this.#options.endpoint}\n\n`);
+    if (this.#options.keepAliveMs > 0) {
+      this.#keepAlive = setInterval(() => {
+        void this.#stream.write(": keep-alive\n\n");
+      }, this.#options.keepAliveMs);
+      this.#keepAlive.unref();
+    }
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.#closed) throw new Error("SSE stream closed");
+    // JSON.stringify never emits a raw newline, so one data line carries the whole message.
+    await this.#stream.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  /** Delivers a message POSTed by the client; throws when it is not a JSON-RPC message. */
+  receive(body: unknown, extra?: MessageExtraInfo): void {
+    const parsed = JSONRPCMessageSchema.safeParse(body);
+    if (!parsed.success) throw new TypeError("not a JSON-RPC message");
+    this.onmessage?.(parsed.data, extra);
+  }
+
+  async close(): Promise<void> {
+    this.#finish();
+    await this.#stream.close();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
+    this.#resolveClosed();
+    this.onclose?.();
+  }
+}

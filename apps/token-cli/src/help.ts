@@ -1,0 +1,73 @@
+export const GENERAL_HELP = `jwe-token-generator: mint and inspect ClickHouse connection tokens for altinity-mcp
+
+Usage:
+  jwe-token-generator [flags]                 mint a token (printed alone on stdout)
+  jwe-token-generator inspect [token|-] [flags]
+                                              decrypt a token (argument or stdin) and show it
+  jwe-token-generator keygen                  print two random secrets as environment variables
+  jwe-token-generator help [command]          show help
+
+Secrets (a flag wins over its environment variable; there is no default):
+  --jwe-secret-key <s>        encrypts the token                     env MCP_JWE_SECRET_KEY (required)
+  --jwt-secret-key <s>        signs the inner JWT (HS256); without it
+                              the token is unsigned (cty JSON)       env MCP_JWT_SECRET_KEY
+
+Connection claims (only the flags you give become claims):
+  --host <name>               ClickHouse host
+  --port <1-65535>            ClickHouse port
+  --database <name>           database
+  --username <name>           user
+  --password <s>              password
+  --protocol <http|tcp>       protocol
+  --tls                       enable TLS (the --tls-* flags require it)
+  --tls-ca-cert <path>        CA certificate path (on the server)
+  --tls-client-cert <path>    client certificate path (on the server)
+  --tls-client-key <path>     client key path (on the server)
+  --tls-insecure-skip-verify  skip server certificate verification
+
+Limits (may only tighten the server's own limits):
+  --limit <n>                 maximum rows per query result
+  --read-only                 allow read-only queries only
+  --max-execution-time <s>    query time limit in seconds
+
+Token and output:
+  --expiry <seconds>          lifetime, a positive integer (default 3600)
+  --server-url <url>          base of the URL printed on stderr (default http://localhost:8080)
+  --output <text|json>        text: token on stdout, URL on stderr (default);
+                              json: {"token","expires_at","url"} on stdout
+  -h, --help                  show help
+
+Flags take --flag=value or --flag value; booleans are bare (--tls) or --tls=true|false.
+
+Exit codes: 0 success, 1 invalid or expired token (inspect) or unexpected failure, 2 usage error.
+
+Examples:
+  export MCP_JWE_SECRET_KEY=... MCP_JWT_SECRET_KEY=...
+  jwe-token-generator --host=clickhouse.example.com --port=8123 --username=alice --password=pw
+  TOKEN=$(jwe-token-generator --host=ch.example.com --port=9440 --protocol=tcp --tls --tls-ca-cert=/etc/ca.crt)
+  jwe-token-generator inspect "$TOKEN"
+`;
+
+export const INSPECT_HELP = `Usage: jwe-token-generator inspect [token|-] [flags]
+
+Decrypts a token and prints its claims (password redacted), whether it is signed and when it
+expires. Reads the token from stdin when no argument (or "-") is given.
+
+Flags:
+  --jwe-secret-key <s>   JWE secret; repeat to try previous secrets too   env MCP_JWE_SECRET_KEY
+  --jwt-secret-key <s>   JWT secret; required to inspect a signed token    env MCP_JWT_SECRET_KEY
+  --output <text|json>   output format (default text)
+  -h, --help             show this help
+
+Exit codes: 0 valid, 1 invalid, expired or not yet valid (the reason on stderr), 2 usage error.
+`;
+
+export const KEYGEN_HELP = `Usage: jwe-token-generator keygen
+
+Prints two random 256-bit secrets, base64url-encoded, in environment-variable form:
+  MCP_JWE_SECRET_KEY=...
+  MCP_JWT_SECRET_KEY=...
+For example: jwe-token-generator keygen > .env
+
+Exit codes: 0 success, 2 usage error.
+`;

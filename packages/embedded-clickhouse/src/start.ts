@@ -1,0 +1,335 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type EmbeddedUser, renderConfigXml, renderUsersXml, validateUsers } from "./config.js";
+import { loadDemoDataset } from "./demo.js";
+import { CHILD_PROGRAM, locateEngine } from "./engine.js";
+import { EmbeddedClickHouseError } from "./errors.js";
+import { httpQuery } from "./http-query.js";
+
+export interface StartOptions {
+  /** Where databases are stored. Default: a fresh temporary directory, removed by `stop()`. A given directory is kept. */
+  dataDir?: string;
+  /** HTTP port on 127.0.0.1. Default: a free port (picked again if it is taken meanwhile). */
+  httpPort?: number;
+  /** Native TCP port on 127.0.0.1. Default: a free port (picked again if it is taken meanwhile). */
+  tcpPort?: number;
+  /**
+   * Users to create besides the admin. A user named `admin` (readwrite, all databases) becomes the
+   * admin with its password; otherwise an `admin` with a generated password is added. Default: none.
+   */
+  users?: EmbeddedUser[];
+  /** How long to wait for ping and `SELECT 1`. Default: 30000 ms. */
+  startTimeoutMs?: number;
+  /** Load the demo dataset (database `demo`) before resolving. Default: false. */
+  loadDemo?: boolean;
+  /** Path of a libchdb.so to use instead of the one from the engine package. */
+  libraryPath?: string;
+}
+
+export interface EmbeddedClickHouse extends AsyncDisposable {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  httpPort: number;
+  tcpPort: number;
+  dataDir: string;
+  /** Every configured user, the admin included (last). */
+  users: EmbeddedUser[];
+  /** The admin: full access, may create databases. */
+  admin: EmbeddedUser;
+  /** ClickHouse's `version()`, e.g. `26.7.2.1`. */
+  version: string;
+  /** Process id of the engine's child process. */
+  pid: number;
+  /** Settles when the engine process has ended, whether through `stop()` or on its own. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Stops the engine and frees its ports; removes the data directory if `start` created it. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export const ADMIN_USER = "admin";
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+// The engine waits ~5 s for idle keep-alive connections on shutdown; completed writes are already
+// in files by then, so a kill after a short grace loses nothing.
+const STOP_GRACE_MS = 1_000;
+const PORT_ATTEMPTS = 5;
+const STDERR_TAIL_CHARS = 4_000;
+
+function checkPort(name: string, port: number | undefined): void {
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw new TypeError(`${name} must be an integer between 1 and 65535`);
+  }
+}
+
+function generatePassword(): string {
+  return randomBytes(18).toString("base64url");
+}
+
+function resolveUsers(given: readonly EmbeddedUser[]): { users: EmbeddedUser[]; admin: EmbeddedUser } {
+  validateUsers(given);
+  const users = given.map((user) => ({ ...user, databases: user.databases ? [...user.databases] : undefined }));
+  const named = users.find((user) => user.name === ADMIN_USER);
+  if (named) {
+    if ((named.profile ?? "readwrite") !== "readwrite" || named.databases !== undefined) {
+      throw new TypeError(`User "${ADMIN_USER}" is the admin: it must be readwrite with all databases`);
+    }
+    return { users: [...users.filter((user) => user !== named), named], admin: named };
+  }
+  const admin: EmbeddedUser = { name: ADMIN_USER, password: generatePassword(), profile: "readwrite" };
+  return { users: [...users, admin], admin };
+}
+
+const RUNTIME_PREFIX = "embedded-clickhouse-";
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A parent killed with SIGKILL cannot clean up: its engine follows it out, but the temporary
+ * directory (with any data in it) stays. Remove those left by processes that no longer exist.
+ */
+async function removeAbandonedRuntimeDirs(): Promise<void> {
+  const tmp = os.tmpdir();
+  const entries = await readdir(tmp).catch(() => [] as string[]);
+  await Promise.all(
+    entries
+      .filter((entry) => entry.startsWith(RUNTIME_PREFIX))
+      .map(async (entry) => {
+        const dir = path.join(tmp, entry);
+        const owner = Number(await readFile(path.join(dir, "owner.pid"), "utf8").catch(() => ""));
+        if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+          await rm(dir, { recursive: true, force: true }).catch(() => {});
+        }
+      }),
+  );
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `.write-probe-${randomBytes(6).toString("hex")}`);
+    await writeFile(probe, "");
+    await rm(probe);
+  } catch (cause) {
+    throw new EmbeddedClickHouseError("DATA_DIR_NOT_WRITABLE", `Data directory ${dir} is not writable`, {
+      cause,
+    });
+  }
+}
+
+interface Engine {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderrTail(): string;
+}
+
+function spawnEngine(ffiModule: string, library: string, args: string[]): Engine {
+  const child = spawn(process.execPath, ["-e", CHILD_PROGRAM, ffiModule, library, JSON.stringify(args)], {
+    // stdin is the lifeline: the engine's last query reads it until EOF, which comes when we
+    // close it or when this process dies for any reason.
+    stdio: ["pipe", "ignore", "pipe"],
+    env: {},
+  });
+  let tail = "";
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    tail = (tail + chunk).slice(-STDERR_TAIL_CHARS);
+  });
+  // EPIPE when the child is already gone is expected and harmless.
+  child.stdin?.on("error", () => {});
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("error", () => resolve({ code: null, signal: null }));
+  });
+  const exited = ended.then(({ code }) => code);
+  return { child, exited, ended, stderrTail: () => tail.trim() };
+}
+
+function isPortInUse(stderr: string): boolean {
+  return /Address already in use|NETWORK_ERROR|Code: 210\b/.test(stderr);
+}
+
+async function waitReady(
+  engine: Engine,
+  url: string,
+  admin: EmbeddedUser,
+  deadline: number,
+  ports: string,
+): Promise<string> {
+  let exitCode: number | null | undefined;
+  void engine.exited.then((code) => {
+    exitCode = code;
+  });
+  let lastProblem = "no answer to /ping";
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) break;
+    try {
+      const ping = await fetch(`${url}/ping`, {
+        headers: { connection: "close" },
+        signal: AbortSignal.timeout(1_000),
+      });
+      await ping.text();
+      if (ping.ok) {
+        const body = await httpQuery({ url, username: admin.name, password: admin.password }, "SELECT version()", 5_000);
+        return body.trim();
+      }
+      lastProblem = `/ping answered ${ping.status}`;
+    } catch (error) {
+      lastProblem = error instanceof EmbeddedClickHouseError ? error.message : "no answer to /ping";
+    }
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, 50)), engine.exited]);
+  }
+  // Give a dying engine a moment to finish writing its reason.
+  const code = exitCode !== undefined ? exitCode : await Promise.race([engine.exited, Promise.resolve(undefined)]);
+  if (code !== undefined) {
+    const stderr = engine.stderrTail();
+    if (isPortInUse(stderr)) {
+      throw new EmbeddedClickHouseError("PORT_IN_USE", `A port is already in use (${ports}): ${stderr}`);
+    }
+    throw new EmbeddedClickHouseError(
+      "ENGINE_EXITED",
+      `The ClickHouse engine exited during start (exit code ${code}): ${stderr || "no output"}`,
+    );
+  }
+  throw new EmbeddedClickHouseError("START_TIMEOUT", `ClickHouse was not ready in time (${ports}): ${lastProblem}`);
+}
+
+async function stopEngine(engine: Engine): Promise<void> {
+  if (engine.child.exitCode !== null || engine.child.signalCode !== null) return;
+  // Keep this process alive until the engine is gone, even though it was unref'd while running.
+  engine.child.ref();
+  engine.child.stdin?.end();
+  const timer = new Promise<"timeout">((resolve) => setTimeout(resolve, STOP_GRACE_MS, "timeout").unref());
+  if ((await Promise.race([engine.exited, timer])) === "timeout") {
+    engine.child.kill("SIGKILL");
+    await engine.exited;
+  }
+}
+
+/** Starts ClickHouse (clickhouse-local from libchdb) in a child process serving HTTP and TCP on 127.0.0.1. */
+export async function start(options: StartOptions = {}): Promise<EmbeddedClickHouse> {
+  checkPort("httpPort", options.httpPort);
+  checkPort("tcpPort", options.tcpPort);
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  if (!(startTimeoutMs > 0)) throw new TypeError("startTimeoutMs must be positive");
+  const deadline = Date.now() + startTimeoutMs;
+  const { users, admin } = resolveUsers(options.users ?? []);
+  const enginePaths = locateEngine(options.libraryPath);
+
+  await removeAbandonedRuntimeDirs();
+  const runtimeDir = await mkdtemp(path.join(os.tmpdir(), RUNTIME_PREFIX));
+  const dataDir = path.resolve(options.dataDir ?? path.join(runtimeDir, "data"));
+  const removeOnExit = () => rmSync(runtimeDir, { recursive: true, force: true });
+  process.once("exit", removeOnExit);
+  let engine: Engine | undefined;
+  try {
+    await writeFile(path.join(runtimeDir, "owner.pid"), String(process.pid));
+    await ensureWritableDir(dataDir);
+    const usersXml = path.join(runtimeDir, "users.xml");
+    const configXml = path.join(runtimeDir, "config.xml");
+    const userFiles = path.join(runtimeDir, "user_files");
+    const tmp = path.join(runtimeDir, "tmp");
+    await Promise.all([mkdir(userFiles), mkdir(tmp)]);
+    await writeFile(usersXml, renderUsersXml(users, admin.name), { mode: 0o600 });
+    await writeFile(configXml, renderConfigXml({ usersXml, userFiles, tmp: `${tmp}/` }), { mode: 0o600 });
+
+    const autoPorts = options.httpPort === undefined || options.tcpPort === undefined;
+    for (let attempt = 1; ; attempt++) {
+      const httpPort = options.httpPort ?? (await freePort());
+      let tcpPort = options.tcpPort ?? (await freePort());
+      while (tcpPort === httpPort) tcpPort = await freePort();
+      const url = `http://127.0.0.1:${httpPort}`;
+      engine = spawnEngine(enginePaths.ffiModule, enginePaths.library, [
+        "clickhouse",
+        `--config-file=${configXml}`,
+        `--path=${dataDir}/`,
+        `--http_port=${httpPort}`,
+        `--tcp_port=${tcpPort}`,
+        "--listen_host=127.0.0.1",
+        "--input-format=LineAsString",
+        "--structure=line String",
+        "--multiquery",
+        "--query=SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP; SELECT count() FROM table FORMAT Null",
+      ]);
+      let version: string;
+      try {
+        version = await waitReady(engine, url, admin, deadline, `http ${httpPort}, tcp ${tcpPort}`);
+      } catch (error) {
+        await stopEngine(engine);
+        const retry =
+          error instanceof EmbeddedClickHouseError &&
+          error.code === "PORT_IN_USE" &&
+          autoPorts &&
+          attempt < PORT_ATTEMPTS &&
+          Date.now() < deadline;
+        if (retry) continue;
+        throw error;
+      }
+      const running = engine;
+      // The engine must not keep this process alive: it follows us out through its stdin.
+      running.child.unref();
+      (running.child.stdin as unknown as Socket | null)?.unref();
+      (running.child.stderr as unknown as Socket | null)?.unref();
+
+      let stopping: Promise<void> | undefined;
+      const stop = () => {
+        stopping ??= (async () => {
+          await stopEngine(running);
+          process.removeListener("exit", removeOnExit);
+          await rm(runtimeDir, { recursive: true, force: true });
+        })();
+        return stopping;
+      };
+      if (options.loadDemo) {
+        try {
+          await loadDemoDataset({ url, username: admin.name, password: admin.password });
+        } catch (error) {
+          await stop();
+          throw error;
+        }
+      }
+      return {
+        url,
+        httpPort,
+        tcpPort,
+        dataDir,
+        users,
+        admin,
+        version,
+        pid: running.child.pid ?? -1,
+        exited: running.ended,
+        stop,
+        [Symbol.asyncDispose]: stop,
+      };
+    }
+  } catch (error) {
+    if (engine) await stopEngine(engine);
+    process.removeListener("exit", removeOnExit);
+    await rm(runtimeDir, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,150 @@
+import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createServer, type TLSSocket } from "node:tls";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface TlsProxyOptions {
+  /** The plain HTTP port to forward to on 127.0.0.1 (e.g. `harness().httpPort`). */
+  targetPort: number;
+  /** Demand a client certificate signed by the test CA (mutual TLS). Default: false. */
+  requireClientCert?: boolean;
+}
+
+export interface TlsProxy extends AsyncDisposable {
+  port: number;
+  /** `https://localhost:PORT` (the server certificate names localhost and 127.0.0.1). */
+  url: string;
+  /** The test CA that signed the server and client certificates. */
+  caCertPath: string;
+  clientCertPath: string;
+  clientKeyPath: string;
+  /** A second CA that signed nothing the proxy trusts or presents (for "wrong CA" tests). */
+  otherCaCertPath?: string;
+  /** A client certificate and key signed by the other CA (rejected when client certs are required). */
+  otherClientCertPath?: string;
+  otherClientKeyPath?: string;
+  close(): Promise<void>;
+}
+
+interface Certificates {
+  dir: string;
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  otherCaCert: string;
+  otherClientCert: string;
+  otherClientKey: string;
+}
+
+const openssl = (dir: string, args: string[]) => run("openssl", args, { cwd: dir });
+const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
+async function makeCa(dir: string, name: string): Promise<void> {
+  await openssl(dir, ["req", "-x509", ...EC_KEY, "-keyout", `${name}.key`, "-out", `${name}.crt`, "-days", "2", "-subj", `/CN=${name}`]);
+}
+
+async function makeLeaf(dir: string, name: string, ca: string, extensions: string): Promise<void> {
+  await writeFile(path.join(dir, `${name}.ext`), extensions);
+  await openssl(dir, ["req", ...EC_KEY, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
+  await openssl(dir, [
+    "x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial",
+    "-out", `${name}.crt`, "-days", "2", "-extfile", `${name}.ext`,
+  ]);
+}
+
+async function makeCertificates(): Promise<Certificates> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "test-harness-tls-"));
+  await Promise.all([makeCa(dir, "test-ca"), makeCa(dir, "other-ca")]);
+  await Promise.all([
+    makeLeaf(dir, "server", "test-ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+    makeLeaf(dir, "client", "test-ca", "extendedKeyUsage=clientAuth\n"),
+    makeLeaf(dir, "other-client", "other-ca", "extendedKeyUsage=clientAuth\n"),
+  ]);
+  const file = (name: string) => path.join(dir, name);
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return {
+    dir,
+    caCert: file("test-ca.crt"),
+    serverCert: file("server.crt"),
+    serverKey: file("server.key"),
+    clientCert: file("client.crt"),
+    clientKey: file("client.key"),
+    otherCaCert: file("other-ca.crt"),
+    otherClientCert: file("other-client.crt"),
+    otherClientKey: file("other-client.key"),
+  };
+}
+
+// One set of certificates per test process: making them costs ~100 ms of openssl runs.
+let certificates: Promise<Certificates> | undefined;
+
+/**
+ * Starts a TLS front on 127.0.0.1 that forwards each connection to the plain HTTP port, with
+ * certificates made at test time (a test CA, a server certificate for localhost/127.0.0.1, a client
+ * certificate, and an unrelated CA and client certificate for negative tests).
+ */
+export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy> {
+  certificates ??= makeCertificates();
+  const certs = await certificates;
+  const requireClientCert = options.requireClientCert ?? false;
+  const [key, cert, ca] = await Promise.all([
+    readFile(certs.serverKey),
+    readFile(certs.serverCert),
+    readFile(certs.caCert),
+  ]);
+  const open = new Set<Socket>();
+  const server = createServer(
+    { key, cert, ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert },
+    (client: TLSSocket) => {
+      const upstream = connect(options.targetPort, "127.0.0.1");
+      open.add(client);
+      open.add(upstream);
+      const closeBoth = () => {
+        client.destroy();
+        upstream.destroy();
+        open.delete(client);
+        open.delete(upstream);
+      };
+      client.on("error", closeBoth).on("close", closeBoth);
+      upstream.on("error", closeBoth).on("close", closeBoth);
+      client.pipe(upstream).pipe(client);
+    },
+  );
+  // Failed handshakes (a missing or foreign client certificate) are the expected outcome of some tests.
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of open) socket.destroy();
+      open.clear();
+    });
+    return closing;
+  };
+  return {
+    port,
+    url: `https://localhost:${port}`,
+    caCertPath: certs.caCert,
+    clientCertPath: certs.clientCert,
+    clientKeyPath: certs.clientKey,
+    otherCaCertPath: certs.otherCaCert,
+    otherClientCertPath: certs.otherClientCert,
+    otherClientKeyPath: certs.otherClientKey,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
