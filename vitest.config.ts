@@ -23,7 +23,7 @@ export default defineConfig({
       "packages/*/test/**/*.test.ts",
       "apps/*/test/**/*.test.ts",
     ],
-    // globalSetup: ["packages/test-harness/src/global-setup.ts"],
+    globalSetup: ["packages/test-harness/src/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
