@@ -3,8 +3,13 @@ import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import type { Metrics } from "./metrics.js";
 
-export interface AccessLogVariables {
-  requestId: string;
+/** Hono environment of the app: what middlewares hand to handlers. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    /** The connection's abort signal (fires when the client hangs up). */
+    requestSignal: AbortSignal;
+  };
 }
 
 const STATIC_PATHS = new Set(["/", "/health", "/livez", "/metrics", "/sse", "/mcp", "/message", "/jwe-token-generator"]);
@@ -27,7 +32,7 @@ export function redactPath(path: string): string {
  * One access line per request (request id, method, redacted path, status, duration), and the
  * request counter. Hono's `logger()` prints the raw URL, token included, so it is not used.
  */
-export function accessLog(logger: Logger, metrics: Metrics): MiddlewareHandler<{ Variables: AccessLogVariables }> {
+export function accessLog(logger: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     const requestId = randomUUID();

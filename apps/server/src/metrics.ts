@@ -13,8 +13,8 @@ export interface Metrics {
   recordTokenRejection(reason: string): void;
   sseSessionOpened(): void;
   sseSessionClosed(): void;
-  /** Registers a source of pool gauges, read at every render (e.g. the pool's `stats()`). */
-  setPoolStats(source: () => Record<string, number>): void;
+  /** Registers a source of pool gauges, read at every render: numbers, or objects of numbers (one level). */
+  setPoolStats(source: () => object): void;
 }
 
 const QUERY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -101,6 +101,19 @@ function snakeCase(name: string): string {
     .toLowerCase();
 }
 
+function flattenNumbers(source: object): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [key, value] of Object.entries(source)) {
+    if (typeof value === "number") out.push([key, value]);
+    else if (typeof value === "object" && value !== null) {
+      for (const [inner, innerValue] of Object.entries(value)) {
+        if (typeof innerValue === "number") out.push([`${key}_${inner}`, innerValue]);
+      }
+    }
+  }
+  return out;
+}
+
 export function createMetrics(): Metrics {
   const requests = new Counter("mcp_http_requests_total", "HTTP requests by method, route template and status.");
   const toolCalls = new Counter("mcp_tool_calls_total", "MCP tool calls by tool and outcome.");
@@ -111,7 +124,7 @@ export function createMetrics(): Metrics {
   );
   const rejections = new Counter("mcp_token_rejections_total", "Tokens refused at the transport, by reason.");
   let sseSessions = 0;
-  let poolStats: (() => Record<string, number>) | undefined;
+  let poolStats: (() => object) | undefined;
 
   return {
     recordRequest(method, route, status) {
@@ -144,8 +157,7 @@ export function createMetrics(): Metrics {
         `mcp_sse_sessions_open ${sseSessions}`,
       ];
       if (poolStats) {
-        for (const [key, value] of Object.entries(poolStats())) {
-          if (typeof value !== "number") continue;
+        for (const [key, value] of flattenNumbers(poolStats())) {
           const name = `mcp_clickhouse_pool_${snakeCase(key)}`;
           lines.push(`# HELP ${name} ClickHouse client pool: ${key}.`, `# TYPE ${name} gauge`);
           lines.push(`${name} ${formatNumber(value)}`);

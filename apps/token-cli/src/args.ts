@@ -54,10 +54,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const flags = new Map<FlagName, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
+    // `pnpm run token -- <flags>` passes the "--" through; no token or command starts with "-", so skip it.
+    if (arg === "--") continue;
     if (!arg.startsWith("-") || arg === "-") {
       positionals.push(arg);
       continue;

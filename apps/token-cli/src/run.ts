@@ -1,12 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  inspectToken,
-  type MintableClaims,
-  mintToken,
-  type TokenClaims,
-  TokenError,
-  type TokenInspection,
-} from "@mcp/jwe";
+import type { MintableClaims, TokenClaims, TokenInspection } from "@mcp/jwe";
 import { type FlagName, type ParsedArgs, parseArgs, UsageError } from "./args.js";
 import { GENERAL_HELP, INSPECT_HELP, KEYGEN_HELP } from "./help.js";
 
@@ -23,6 +16,9 @@ export interface CliIo {
   stdinIsTTY: boolean;
   now: () => Date;
 }
+
+// Loaded on first use: usage errors, help and keygen then answer without loading the crypto and schema libraries.
+const loadJwe = () => import("@mcp/jwe");
 
 const MIN_SECRET_LENGTH = 32;
 const DEFAULT_EXPIRY = 3600;
@@ -53,7 +49,12 @@ const COMMAND_FLAGS: Record<"generate" | "inspect" | "keygen", readonly FlagName
   inspect: [...SECRET_FLAGS, "output", "help"],
   keygen: ["help"],
 };
-const TLS_FLAGS: readonly FlagName[] = ["tls-ca-cert", "tls-client-cert", "tls-client-key", "tls-insecure-skip-verify"];
+const TLS_FLAGS: readonly FlagName[] = [
+  "tls-ca-cert",
+  "tls-client-cert",
+  "tls-client-key",
+  "tls-insecure-skip-verify",
+];
 const CLAIM_FLAGS: Record<string, FlagName> = {
   host: "host",
   port: "port",
@@ -84,7 +85,9 @@ class Flags {
 
   string(name: FlagName): string | undefined {
     const values = this.all(name);
-    if (values.length > 1 && !this.repeatable.has(name)) throw new UsageError(`--${name} was given more than once`);
+    if (values.length > 1 && !this.repeatable.has(name)) {
+      throw new UsageError(`--${name} was given more than once`);
+    }
     const value = values[0];
     if (value === "") throw new UsageError(`--${name} must not be empty (leave the flag out instead)`);
     return value;
@@ -204,6 +207,7 @@ async function generate(flags: Flags, io: CliIo): Promise<number> {
     io.stderr(`warning: the JWT secret is shorter than ${MIN_SECRET_LENGTH} characters\n`);
   }
 
+  const { mintToken, TokenError } = await loadJwe();
   const exp = Math.floor(io.now().getTime() / 1000) + expiry;
   let token: string;
   try {
@@ -279,12 +283,15 @@ async function inspect(flags: Flags, args: string[], io: CliIo): Promise<number>
 
   let token = args[0];
   if (token === undefined || token === "-") {
-    if (token === undefined && io.stdinIsTTY) throw new UsageError("no token: pass it as an argument or on stdin");
+    if (token === undefined && io.stdinIsTTY) {
+      throw new UsageError("no token: pass it as an argument or on stdin");
+    }
     token = await io.readStdin();
   }
   token = token.trim();
   if (token === "") throw new UsageError("no token: the argument or stdin was empty");
 
+  const { inspectToken, TokenError } = await loadJwe();
   const now = io.now();
   let inspection: TokenInspection;
   try {
@@ -352,7 +359,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [first, ...rest] = parsed.positionals;
   if (first === "help") {
     const topic = rest[0] ?? "generate";
-    if (rest.length > 1 || !Object.hasOwn(HELP, topic)) throw new UsageError("help takes one of: inspect, keygen");
+    if (rest.length > 1 || !Object.hasOwn(HELP, topic)) {
+      throw new UsageError("help takes one of: inspect, keygen");
+    }
     io.stdout(HELP[topic as keyof typeof HELP]);
     return EXIT_OK;
   }

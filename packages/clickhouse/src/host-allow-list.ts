@@ -11,7 +11,8 @@ export interface NormalizedHost {
 }
 
 const NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
-const LOOSE_IPV4 = /^[0-9a-fA-FxX.]+$/;
+// The URL parser also accepts IPv4 in hex, octal and fewer parts (0x7f.1, 2130706433).
+const LOOSE_IPV4 = /^(0[xX][0-9a-fA-F]*|\d+)(\.(0[xX][0-9a-fA-F]*|\d+)){0,3}\.?$/;
 
 /**
  * Canonical form of a host claim, as the HTTP client will actually connect to it: the WHATWG URL
@@ -74,7 +75,12 @@ function compileRule(rule: string): CompiledRule {
     return { text, matches: (host) => host.ipVersion === 0 && host.host.endsWith(suffix) };
   }
   if (text === "" || text.includes("*")) throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
-  const exact = normalizeHost(text);
+  let exact: NormalizedHost;
+  try {
+    exact = normalizeHost(text);
+  } catch {
+    throw new TypeError(`allowedHosts: "${rule}" is not a valid host name or IP address`);
+  }
   return { text, matches: (host) => host.host === exact.host };
 }
 

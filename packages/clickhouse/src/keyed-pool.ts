@@ -58,6 +58,10 @@ export class KeyedPool<V> {
     this.sweeper.unref();
   }
 
+  get isClosed(): boolean {
+    return this.closed !== undefined;
+  }
+
   /** Runs `fn` with the resource for `key`, creating it with `create` if the pool has none. */
   async use<T>(key: string, create: () => Promise<V>, fn: (value: V) => Promise<T>): Promise<T> {
     if (this.closed) throw new DatabaseError("POOL_CLOSED", "The ClickHouse client pool is closed");

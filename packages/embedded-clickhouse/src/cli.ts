@@ -66,7 +66,9 @@ async function main(): Promise<void> {
     `  HTTP:  ${server.url}`,
     `  TCP:   127.0.0.1:${server.tcpPort}`,
     `  Data:  ${server.dataDir}${values["data-dir"] === undefined ? " (removed on exit)" : ""}`,
-    ...server.users.map((user) => `  User:  ${user.name} / ${user.password} (${user.profile ?? "readwrite"})`),
+    ...server.users.map(
+      (user) => `  User:  ${user.name} / ${user.password} (${user.profile ?? "readwrite"})`,
+    ),
     values["no-demo"] ? "" : "  Demo:  database `demo` (products, customers, orders)",
     `  Try:   curl -u 'admin:${server.admin.password}' '${server.url}/?query=SELECT+version()'`,
     "Press Ctrl-C to stop.",

@@ -58,7 +58,9 @@ function userXml(user: EmbeddedUser, admin: boolean): string {
     `<profile>${PROFILE_ELEMENT[user.profile ?? "readwrite"]}</profile>`,
     "<quota>default</quota>",
     "<networks><ip>127.0.0.1</ip><ip>::1</ip></networks>",
-    admin ? "<access_management>1</access_management><named_collection_control>1</named_collection_control>" : "",
+    admin
+      ? "<access_management>1</access_management><named_collection_control>1</named_collection_control>"
+      : "",
     grants,
     `</${user.name}>`,
   ].join("");

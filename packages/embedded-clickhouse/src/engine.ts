@@ -72,6 +72,8 @@ export function locateEngine(libraryOverride?: string, platform = currentPlatfor
  * ClickHouse checks its stack bounds, so the engine must run synchronously on the main thread:
  * worker threads and async FFI calls crash it. Its last query reads stdin until EOF, so the
  * engine stops when the parent closes the pipe or dies.
+ * Query errors are printed on stderr by the engine itself (the exit code stays 0); argument
+ * errors come back in the result and exit 1. Query output, if any, goes to stdout.
  * argv: [ffi module path, libchdb.so path, JSON array of clickhouse-local arguments].
  */
 export const CHILD_PROGRAM = `"use strict";
@@ -93,5 +95,10 @@ if (!ffi.isNullPointer(errorPointer)) {
   process.stderr.write(message + "\\n");
   process.exit(1);
 }
-process.exit(0);
+const length = call("chdb_result_length", ffi.DataType.I64, [ffi.DataType.External], [result]);
+if (length > 0) {
+  const bytes = call("chdb_result_buffer", ffi.arrayConstructor({ type: ffi.DataType.U8Array, length }),
+    [ffi.DataType.External], [result]);
+  process.stdout.write(Buffer.from(bytes));
+}
 `;

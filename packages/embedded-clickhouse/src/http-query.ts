@@ -19,7 +19,10 @@ export async function httpQuery(target: QueryTarget, sql: string, timeoutMs = 30
   const body = await response.text();
   if (!response.ok) {
     // ClickHouse's error text names the user but never echoes the password.
-    throw new EmbeddedClickHouseError("QUERY_FAILED", `ClickHouse answered ${response.status}: ${body.trim()}`);
+    throw new EmbeddedClickHouseError(
+      "QUERY_FAILED",
+      `ClickHouse answered ${response.status}: ${body.trim()}`,
+    );
   }
   return body;
 }

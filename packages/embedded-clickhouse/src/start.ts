@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -71,7 +71,10 @@ function generatePassword(): string {
 
 function resolveUsers(given: readonly EmbeddedUser[]): { users: EmbeddedUser[]; admin: EmbeddedUser } {
   validateUsers(given);
-  const users = given.map((user) => ({ ...user, databases: user.databases ? [...user.databases] : undefined }));
+  const users = given.map((user) => ({
+    ...user,
+    databases: user.databases ? [...user.databases] : undefined,
+  }));
   const named = users.find((user) => user.name === ADMIN_USER);
   if (named) {
     if ((named.profile ?? "readwrite") !== "readwrite" || named.databases !== undefined) {
@@ -173,6 +176,21 @@ function isPortInUse(stderr: string): boolean {
   return /Address already in use|NETWORK_ERROR|Code: 210\b/.test(stderr);
 }
 
+// During start the engine's only queries open the listeners: any exception means it failed,
+// even though the process stays up (it prints the error and keeps its stdin open).
+const ENGINE_EXCEPTION = /Code: \d+\. DB::Exception/;
+
+function startFailure(stderr: string, ports: string, exitCode?: number | null): EmbeddedClickHouseError {
+  if (isPortInUse(stderr)) {
+    return new EmbeddedClickHouseError("PORT_IN_USE", `A port is already in use (${ports}): ${stderr}`);
+  }
+  const how = exitCode === undefined ? "failed" : `exited (exit code ${exitCode})`;
+  return new EmbeddedClickHouseError(
+    "ENGINE_EXITED",
+    `The ClickHouse engine ${how} during start: ${stderr || "no output"}`,
+  );
+}
+
 async function waitReady(
   engine: Engine,
   url: string,
@@ -185,8 +203,8 @@ async function waitReady(
     exitCode = code;
   });
   let lastProblem = "no answer to /ping";
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) break;
+  while (Date.now() < deadline && exitCode === undefined) {
+    if (ENGINE_EXCEPTION.test(engine.stderrTail())) throw startFailure(engine.stderrTail(), ports);
     try {
       const ping = await fetch(`${url}/ping`, {
         headers: { connection: "close" },
@@ -194,28 +212,27 @@ async function waitReady(
       });
       await ping.text();
       if (ping.ok) {
-        const body = await httpQuery({ url, username: admin.name, password: admin.password }, "SELECT version()", 5_000);
-        return body.trim();
+        const target = { url, username: admin.name, password: admin.password };
+        const version = (await httpQuery(target, "SELECT version()", 5_000)).trim();
+        // HTTP is opened after TCP, so a failed TCP listener has reported by now; let its
+        // message arrive through the pipe before trusting the answer (it could also come from
+        // another server that holds our HTTP port).
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (ENGINE_EXCEPTION.test(engine.stderrTail())) throw startFailure(engine.stderrTail(), ports);
+        return version;
       }
       lastProblem = `/ping answered ${ping.status}`;
     } catch (error) {
+      if (error instanceof EmbeddedClickHouseError && error.code !== "QUERY_FAILED") throw error;
       lastProblem = error instanceof EmbeddedClickHouseError ? error.message : "no answer to /ping";
     }
     await Promise.race([new Promise((resolve) => setTimeout(resolve, 50)), engine.exited]);
   }
-  // Give a dying engine a moment to finish writing its reason.
-  const code = exitCode !== undefined ? exitCode : await Promise.race([engine.exited, Promise.resolve(undefined)]);
-  if (code !== undefined) {
-    const stderr = engine.stderrTail();
-    if (isPortInUse(stderr)) {
-      throw new EmbeddedClickHouseError("PORT_IN_USE", `A port is already in use (${ports}): ${stderr}`);
-    }
-    throw new EmbeddedClickHouseError(
-      "ENGINE_EXITED",
-      `The ClickHouse engine exited during start (exit code ${code}): ${stderr || "no output"}`,
-    );
-  }
-  throw new EmbeddedClickHouseError("START_TIMEOUT", `ClickHouse was not ready in time (${ports}): ${lastProblem}`);
+  if (exitCode !== undefined) throw startFailure(engine.stderrTail(), ports, exitCode);
+  throw new EmbeddedClickHouseError(
+    "START_TIMEOUT",
+    `ClickHouse was not ready in time (${ports}): ${lastProblem}`,
+  );
 }
 
 async function stopEngine(engine: Engine): Promise<void> {
@@ -257,7 +274,6 @@ export async function start(options: StartOptions = {}): Promise<EmbeddedClickHo
     await writeFile(usersXml, renderUsersXml(users, admin.name), { mode: 0o600 });
     await writeFile(configXml, renderConfigXml({ usersXml, userFiles, tmp: `${tmp}/` }), { mode: 0o600 });
 
-    const autoPorts = options.httpPort === undefined || options.tcpPort === undefined;
     for (let attempt = 1; ; attempt++) {
       const httpPort = options.httpPort ?? (await freePort());
       let tcpPort = options.tcpPort ?? (await freePort());
@@ -273,17 +289,26 @@ export async function start(options: StartOptions = {}): Promise<EmbeddedClickHo
         "--input-format=LineAsString",
         "--structure=line String",
         "--multiquery",
-        "--query=SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP; SELECT count() FROM table FORMAT Null",
+        // TCP first: once HTTP answers, both listeners have been opened (or have failed).
+        "--query=SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; SELECT count() FROM table FORMAT Null",
       ]);
       let version: string;
       try {
         version = await waitReady(engine, url, admin, deadline, `http ${httpPort}, tcp ${tcpPort}`);
       } catch (error) {
         await stopEngine(engine);
+        // Only a port we picked ourselves can be swapped for another one.
+        const failedPort = Number(/Listen \[[^\]]*\]:(\d+) failed/.exec(engine.stderrTail())?.[1]);
+        const pickedPortTaken =
+          failedPort === httpPort
+            ? options.httpPort === undefined
+            : failedPort === tcpPort
+              ? options.tcpPort === undefined
+              : options.httpPort === undefined && options.tcpPort === undefined;
         const retry =
           error instanceof EmbeddedClickHouseError &&
           error.code === "PORT_IN_USE" &&
-          autoPorts &&
+          pickedPortTaken &&
           attempt < PORT_ATTEMPTS &&
           Date.now() < deadline;
         if (retry) continue;

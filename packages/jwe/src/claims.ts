@@ -85,43 +85,45 @@ const numericDate = z
   .min(0, { error: "must be a non-negative number of seconds since the epoch" })
   .max(253_402_300_799, { error: "must be a date before the year 10000" });
 
-const claimsSchema = z.strictObject({
-  host: boundedString(255).regex(/^[^\s\u0000-\u001f\u007f/]+$/, {
-    error: "must not contain whitespace, control characters or '/'",
-  }),
-  port: z
-    .number({ error: "must be a number" })
-    .int({ error: "must be an integer" })
-    .min(1, { error: "must be from 1 to 65535" })
-    .max(65535, { error: "must be from 1 to 65535" }),
-  database: boundedString(256),
-  username: boundedString(256),
-  password: boundedString(1024),
-  protocol: z.enum(["http", "tcp"], { error: 'must be "http" or "tcp"' }),
-  tls_enabled: flag,
-  tls_ca_cert: boundedString(1024),
-  tls_client_cert: boundedString(1024),
-  tls_client_key: boundedString(1024),
-  tls_insecure_skip_verify: flag,
-  limit: z
-    .number({ error: "must be a number" })
-    .int({ error: "must be an integer" })
-    .positive({ error: "must be positive" }),
-  read_only: flag,
-  max_execution_time: z
-    .number({ error: "must be a number" })
-    .positive({ error: "must be positive" })
-    .max(31_536_000, { error: "must be at most one year" }),
-  exp: numericDate,
-  nbf: numericDate,
-  iat: numericDate,
-  iss: boundedString(256),
-  sub: boundedString(256),
-  aud: z.union([boundedString(256), z.array(boundedString(256)).min(1).max(8)], {
-    error: "must be a non-empty string or an array of 1 to 8 non-empty strings",
-  }),
-  jti: boundedString(256),
-}).partial();
+const claimsSchema = z
+  .strictObject({
+    host: boundedString(255).regex(/^[^\s\u0000-\u001f\u007f/]+$/, {
+      error: "must not contain whitespace, control characters or '/'",
+    }),
+    port: z
+      .number({ error: "must be a number" })
+      .int({ error: "must be an integer" })
+      .min(1, { error: "must be from 1 to 65535" })
+      .max(65535, { error: "must be from 1 to 65535" }),
+    database: boundedString(256),
+    username: boundedString(256),
+    password: boundedString(1024),
+    protocol: z.enum(["http", "tcp"], { error: 'must be "http" or "tcp"' }),
+    tls_enabled: flag,
+    tls_ca_cert: boundedString(1024),
+    tls_client_cert: boundedString(1024),
+    tls_client_key: boundedString(1024),
+    tls_insecure_skip_verify: flag,
+    limit: z
+      .number({ error: "must be a number" })
+      .int({ error: "must be an integer" })
+      .positive({ error: "must be positive" }),
+    read_only: flag,
+    max_execution_time: z
+      .number({ error: "must be a number" })
+      .positive({ error: "must be positive" })
+      .max(31_536_000, { error: "must be at most one year" }),
+    exp: numericDate,
+    nbf: numericDate,
+    iat: numericDate,
+    iss: boundedString(256),
+    sub: boundedString(256),
+    aud: z.union([boundedString(256), z.array(boundedString(256)).min(1).max(8)], {
+      error: "must be a non-empty string or an array of 1 to 8 non-empty strings",
+    }),
+    jti: boundedString(256),
+  })
+  .partial();
 
 const claimNameSet: ReadonlySet<string> = new Set(CLAIM_NAMES);
 

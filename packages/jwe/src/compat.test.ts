@@ -26,7 +26,7 @@ const referenceClaims = {
   limit: 1000,
   password: "my_password",
   port: 9440,
-  protocol: "tcp",
+  protocol: "tcp" as const,
   tls_ca_cert: "/path/to/ca.crt",
   tls_client_cert: "/path/to/client.crt",
   tls_client_key: "/path/to/client.key",
@@ -51,10 +51,15 @@ describe("a token built by the independent node:crypto path", () => {
   });
 
   it("verifies with a fixed content key and IV (deterministic bytes)", async () => {
-    const token = referenceEncrypt(referenceSign(JSON.stringify({ exp: NOW_S + 60 }), JWT_SECRET), JWE_SECRET, undefined, {
-      cek: Buffer.alloc(32, 7),
-      iv: Buffer.alloc(12, 9),
-    });
+    const token = referenceEncrypt(
+      referenceSign(JSON.stringify({ exp: NOW_S + 60 }), JWT_SECRET),
+      JWE_SECRET,
+      undefined,
+      {
+        cek: Buffer.alloc(32, 7),
+        iv: Buffer.alloc(12, 9),
+      },
+    );
     expect(token.split(".")[2]).toBe("CQkJCQkJCQkJCQkJ");
     const verified = await verifyToken(token, { jweSecrets: JWE_SECRET, jwtSecret: JWT_SECRET, currentDate });
     expect(verified.claims).toEqual({ exp: NOW_S + 60 });
@@ -67,7 +72,9 @@ describe("a token built by the independent node:crypto path", () => {
       ["x".repeat(500), "y".repeat(1000)],
     ] as const) {
       const token = referenceToken({ exp: NOW_S + 60 }, jwe, jwt);
-      await expect(verifyToken(token, { jweSecrets: jwe, jwtSecret: jwt, currentDate })).resolves.toMatchObject({
+      await expect(
+        verifyToken(token, { jweSecrets: jwe, jwtSecret: jwt, currentDate }),
+      ).resolves.toMatchObject({
         signed: true,
       });
     }

@@ -11,7 +11,13 @@ export {
   REGISTERED_CLAIM_NAMES,
   type TokenClaims,
 } from "./claims.js";
-export { isTokenError, TOKEN_ERROR_CODES, TokenError, type TokenErrorCode, type TokenErrorOptions } from "./errors.js";
+export {
+  isTokenError,
+  TOKEN_ERROR_CODES,
+  TokenError,
+  type TokenErrorCode,
+  type TokenErrorOptions,
+} from "./errors.js";
 export { type MintOptions, mintToken } from "./mint.js";
 export {
   DEFAULT_CACHE_MAX_ENTRIES,

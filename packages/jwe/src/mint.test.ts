@@ -14,7 +14,10 @@ function payloadOf(token: string, jwtSecret = JWT_SECRET): Record<string, unknow
 
 describe("mintToken", () => {
   it("sets exp to now + 3600 s by default", async () => {
-    const token = await mintToken({ host: "h" }, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET, currentDate: NOW });
+    const token = await mintToken(
+      { host: "h" },
+      { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET, currentDate: NOW },
+    );
     expect(DEFAULT_EXPIRES_IN).toBe(3600);
     expect(payloadOf(token)).toEqual({ host: "h", exp: NOW_S + 3600 });
   });
@@ -40,7 +43,9 @@ describe("mintToken", () => {
       [{ exp: "soon" }, "exp"],
     ];
     for (const [claims, claim] of cases) {
-      const error = await mintToken(claims as MintableClaims, { jweSecret: JWE_SECRET }).catch((e: unknown) => e);
+      const error = await mintToken(claims as MintableClaims, { jweSecret: JWE_SECRET }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(TokenError);
       expect(error).toMatchObject({ code: "TOKEN_CLAIMS_INVALID", claim });
     }

@@ -26,7 +26,12 @@ const encoder = new TextEncoder();
  */
 export async function mintToken(claims: MintableClaims, options: MintOptions): Promise<string> {
   if (typeof options !== "object" || options === null) throw new TypeError("mint options must be an object");
-  const { jweSecret, jwtSecret, expiresIn = DEFAULT_EXPIRES_IN, maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES } = options;
+  const {
+    jweSecret,
+    jwtSecret,
+    expiresIn = DEFAULT_EXPIRES_IN,
+    maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES,
+  } = options;
   assertSecret(jweSecret, "jweSecret");
   if (jwtSecret !== undefined) assertSecret(jwtSecret, "jwtSecret");
   if (!(Number.isSafeInteger(expiresIn) && expiresIn > 0)) {

@@ -1,6 +1,11 @@
 import { webcrypto } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createTokenVerifier, DEFAULT_CACHE_MAX_ENTRIES, mintToken, type TokenVerifierOptions } from "./index.js";
+import {
+  createTokenVerifier,
+  DEFAULT_CACHE_MAX_ENTRIES,
+  mintToken,
+  type TokenVerifierOptions,
+} from "./index.js";
 import { referenceToken, tamperByte } from "./test-support/reference-format.js";
 
 const JWE_SECRET = "verifier-test-jwe-secret-01234567";
@@ -19,7 +24,12 @@ function manualClock(startSeconds: number) {
 }
 
 function verifierAt(clock: ReturnType<typeof manualClock>, extra: Partial<TokenVerifierOptions> = {}) {
-  return createTokenVerifier({ jweSecrets: JWE_SECRET, jwtSecret: JWT_SECRET, currentDate: clock.currentDate, ...extra });
+  return createTokenVerifier({
+    jweSecrets: JWE_SECRET,
+    jwtSecret: JWT_SECRET,
+    currentDate: clock.currentDate,
+    ...extra,
+  });
 }
 
 const token = (claims: object) => referenceToken(claims, JWE_SECRET, JWT_SECRET);
@@ -91,7 +101,11 @@ describe("createTokenVerifier", () => {
 
   it("evicts the least recently used entry beyond maxEntries", async () => {
     const verifier = verifierAt(manualClock(T0), { cache: { maxEntries: 2 } });
-    const [a, b, c] = [1, 2, 3].map((n) => token({ jti: `t${n}`, exp: T0 + 600 })) as [string, string, string];
+    const [a, b, c] = [1, 2, 3].map((n) => token({ jti: `t${n}`, exp: T0 + 600 })) as [
+      string,
+      string,
+      string,
+    ];
     await verifier.verify(a);
     await verifier.verify(b);
     await verifier.verify(a); // a is now the most recently used
@@ -130,7 +144,10 @@ describe("createTokenVerifier", () => {
     });
     expect(kwImports()).toBe(2);
     for (let i = 0; i < 5; i++) {
-      const t = await mintToken({ jti: `n${i}`, exp: T0 + 600 }, { jweSecret: "derive-once-previous", jwtSecret: JWT_SECRET });
+      const t = await mintToken(
+        { jti: `n${i}`, exp: T0 + 600 },
+        { jweSecret: "derive-once-previous", jwtSecret: JWT_SECRET },
+      );
       await verifier.verify(t);
     }
     // Two for the verifier, one for mintToken's remembered key.

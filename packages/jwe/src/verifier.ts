@@ -105,7 +105,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         const oldest = cache.keys().next();
         if (!oldest.done) cache.delete(oldest.value);
       }
-      cache.set(id, { claims, signed: verified.signed, exp: claims.exp, notBefore: notBeforeSeconds(claims) });
+      cache.set(id, {
+        claims,
+        signed: verified.signed,
+        exp: claims.exp,
+        notBefore: notBeforeSeconds(claims),
+      });
     }
     return { ...verified, claims };
   }

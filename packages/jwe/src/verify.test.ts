@@ -55,7 +55,8 @@ async function expectCode(
   const error = await rejection(verifyToken(token, opts));
   expect(error.code).toBe(code);
   seen.add(error.code);
-  for (const secret of [JWE_SECRET, JWT_SECRET, PASSWORD, ...secrets]) expect(error.message).not.toContain(secret);
+  for (const secret of [JWE_SECRET, JWT_SECRET, PASSWORD, ...secrets])
+    expect(error.message).not.toContain(secret);
   if (typeof token === "string" && token.length > 20) expect(error.message).not.toContain(token.slice(0, 20));
   return error;
 }
@@ -134,9 +135,15 @@ describe("algorithm policy", () => {
 
   it("rejects compression and critical header extensions", async () => {
     const zip = '{"alg":"A256KW","enc":"A256GCM","cty":"JWT","zip":"DEF"}';
-    await expectCode(referenceEncrypt(new TextDecoder().decode(inner), JWE_SECRET, zip), "TOKEN_UNSUPPORTED_ALGORITHM");
+    await expectCode(
+      referenceEncrypt(new TextDecoder().decode(inner), JWE_SECRET, zip),
+      "TOKEN_UNSUPPORTED_ALGORITHM",
+    );
     const crit = '{"alg":"A256KW","enc":"A256GCM","cty":"JWT","crit":["exp"],"exp":1}';
-    await expectCode(referenceEncrypt(new TextDecoder().decode(inner), JWE_SECRET, crit), "TOKEN_UNSUPPORTED_ALGORITHM");
+    await expectCode(
+      referenceEncrypt(new TextDecoder().decode(inner), JWE_SECRET, crit),
+      "TOKEN_UNSUPPORTED_ALGORITHM",
+    );
     const innerCrit = await new CompactSign(encoder.encode(JSON.stringify(claims)))
       .setProtectedHeader({ alg: "HS256", crit: ["b64"], b64: true })
       .sign(sha256(JWT_SECRET));
@@ -198,8 +205,16 @@ describe("malformed tokens", () => {
   it("rejects decrypted content that is not what the header announces", async () => {
     const json = JSON.stringify(claims);
     const unsigned = { jweSecrets: JWE_SECRET, currentDate: () => NOW };
-    await expectCode(referenceEncrypt("not json", JWE_SECRET, REFERENCE_UNSIGNED_JWE_HEADER), "TOKEN_MALFORMED", unsigned);
-    await expectCode(referenceEncrypt("[1]", JWE_SECRET, REFERENCE_UNSIGNED_JWE_HEADER), "TOKEN_MALFORMED", unsigned);
+    await expectCode(
+      referenceEncrypt("not json", JWE_SECRET, REFERENCE_UNSIGNED_JWE_HEADER),
+      "TOKEN_MALFORMED",
+      unsigned,
+    );
+    await expectCode(
+      referenceEncrypt("[1]", JWE_SECRET, REFERENCE_UNSIGNED_JWE_HEADER),
+      "TOKEN_MALFORMED",
+      unsigned,
+    );
     await expectCode(referenceEncrypt(json, JWE_SECRET, REFERENCE_JWE_HEADER), "TOKEN_MALFORMED");
     const xml = '{"alg":"A256KW","enc":"A256GCM","cty":"XML"}';
     await expectCode(referenceEncrypt(json, JWE_SECRET, xml), "TOKEN_MALFORMED", unsigned);
@@ -209,7 +224,9 @@ describe("malformed tokens", () => {
 
   it("treats a token without cty as the unsigned JSON form", async () => {
     const token = referenceEncrypt(JSON.stringify(claims), JWE_SECRET, '{"alg":"A256KW","enc":"A256GCM"}');
-    await expect(verifyToken(token, { jweSecrets: JWE_SECRET, currentDate: () => NOW })).resolves.toMatchObject({
+    await expect(
+      verifyToken(token, { jweSecrets: JWE_SECRET, currentDate: () => NOW }),
+    ).resolves.toMatchObject({
       signed: false,
     });
     await expectCode(token, "TOKEN_SIGNATURE_REQUIRED");
@@ -252,10 +269,18 @@ describe("tampering and keys", () => {
   it("rejects a validly encrypted inner JWT whose signature or payload was altered", async () => {
     const jws = referenceSign(JSON.stringify(claims), JWT_SECRET);
     const [header, payload, signature] = jws.split(".") as [string, string, string];
-    const badSignature = b64u(Buffer.from(signature, "base64url").map((b, i) => (i === 0 ? b ^ 1 : b)));
-    await expectCode(referenceEncrypt(`${header}.${payload}.${badSignature}`, JWE_SECRET), "TOKEN_SIGNATURE_INVALID");
+    const badSignature = b64u(
+      Buffer.from(Buffer.from(signature, "base64url").map((b, i) => (i === 0 ? b ^ 1 : b))),
+    );
+    await expectCode(
+      referenceEncrypt(`${header}.${payload}.${badSignature}`, JWE_SECRET),
+      "TOKEN_SIGNATURE_INVALID",
+    );
     const otherPayload = b64u(JSON.stringify({ ...claims, host: "evil.example.com" }));
-    await expectCode(referenceEncrypt(`${header}.${otherPayload}.${signature}`, JWE_SECRET), "TOKEN_SIGNATURE_INVALID");
+    await expectCode(
+      referenceEncrypt(`${header}.${otherPayload}.${signature}`, JWE_SECRET),
+      "TOKEN_SIGNATURE_INVALID",
+    );
     await expectCode(referenceEncrypt(`${header}.${payload}.`, JWE_SECRET), "TOKEN_SIGNATURE_INVALID");
   });
 
@@ -276,10 +301,14 @@ describe("signature policy", () => {
   });
 
   it("rejects a signed token when no JWT secret is configured, as the reference does", async () => {
-    const error = await expectCode(referenceToken(claims, JWE_SECRET, JWT_SECRET), "TOKEN_SIGNATURE_UNEXPECTED", {
-      jweSecrets: JWE_SECRET,
-      currentDate: () => NOW,
-    });
+    const error = await expectCode(
+      referenceToken(claims, JWE_SECRET, JWT_SECRET),
+      "TOKEN_SIGNATURE_UNEXPECTED",
+      {
+        jweSecrets: JWE_SECRET,
+        currentDate: () => NOW,
+      },
+    );
     expect(error.message).toMatch(/no JWT secret/);
   });
 });
@@ -289,7 +318,10 @@ describe("time policy", () => {
 
   it("requires exp", async () => {
     const { exp: _exp, ...withoutExp } = claims;
-    const error = await expectCode(referenceToken(withoutExp, JWE_SECRET, JWT_SECRET), "TOKEN_CLAIMS_INVALID");
+    const error = await expectCode(
+      referenceToken(withoutExp, JWE_SECRET, JWT_SECRET),
+      "TOKEN_CLAIMS_INVALID",
+    );
     expect(error.claim).toBe("exp");
   });
 
@@ -322,8 +354,13 @@ describe("time policy", () => {
   });
 
   it("uses the real clock by default", async () => {
-    const token = await mintToken({ host: "h" }, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET, expiresIn: 60 });
-    await expect(verifyToken(token, { jweSecrets: JWE_SECRET, jwtSecret: JWT_SECRET })).resolves.toBeDefined();
+    const token = await mintToken(
+      { host: "h" },
+      { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET, expiresIn: 60 },
+    );
+    await expect(
+      verifyToken(token, { jweSecrets: JWE_SECRET, jwtSecret: JWT_SECRET }),
+    ).resolves.toBeDefined();
     const expired = await mintToken({ host: "h", exp: 1 }, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
     await expectCode(expired, "TOKEN_EXPIRED", { jweSecrets: JWE_SECRET, jwtSecret: JWT_SECRET });
   });
@@ -363,7 +400,9 @@ describe("inspectToken", () => {
   });
 
   it("reports valid and not-yet-valid tokens, and still throws for anything else", async () => {
-    await expect(inspectToken(referenceToken(claims, JWE_SECRET, JWT_SECRET), options)).resolves.toMatchObject({
+    await expect(
+      inspectToken(referenceToken(claims, JWE_SECRET, JWT_SECRET), options),
+    ).resolves.toMatchObject({
       status: "valid",
     });
     const future = referenceToken({ ...claims, nbf: NOW_S + 600 }, JWE_SECRET, JWT_SECRET);

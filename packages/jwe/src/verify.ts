@@ -97,7 +97,9 @@ function checkJweShape(token: string): void {
   const [headerPart = "", keyPart = "", ivPart = "", cipherPart = "", tagPart = ""] = parts;
   const header = decodeHeader(headerPart);
   if (header === undefined) throw malformed("token header is not valid base64url-encoded JSON");
-  if (header.alg !== JWE_ALG) throw unsupported('token key management algorithm is not allowed; only "A256KW"');
+  if (header.alg !== JWE_ALG) {
+    throw unsupported('token key management algorithm is not allowed; only "A256KW"');
+  }
   if (header.enc !== JWE_ENC) throw unsupported('token content encryption is not allowed; only "A256GCM"');
   if ("zip" in header) throw unsupported("compressed tokens are not accepted");
   if ("crit" in header) throw unsupported("tokens with critical header extensions are not accepted");

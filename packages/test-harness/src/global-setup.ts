@@ -27,7 +27,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ],
   });
   try {
-    const client = createClient({ url: server.url, username: users.admin.username, password: users.admin.password });
+    const client = createClient({
+      url: server.url,
+      username: users.admin.username,
+      password: users.admin.password,
+    });
     try {
       for (const query of FIXTURE_STATEMENTS) await client.command({ query });
     } finally {

@@ -8,7 +8,10 @@ describe("harness", () => {
     expect(info.version).toMatch(/^26\./);
     const client = adminClient();
     try {
-      const result = await client.query({ query: `SELECT toString(count()) AS n FROM ${FIXTURE_TABLES.big}`, format: "JSONEachRow" });
+      const result = await client.query({
+        query: `SELECT toString(count()) AS n FROM ${FIXTURE_TABLES.big}`,
+        format: "JSONEachRow",
+      });
       expect(await result.json()).toEqual([{ n: String(BIG_TABLE_ROWS) }]);
     } finally {
       await client.close();

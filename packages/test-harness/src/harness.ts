@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type ClickHouseClient, createClient } from "@clickhouse/client";
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import { inject } from "vitest";
 import type { HarnessInfo } from "./info.js";
 
@@ -14,13 +14,17 @@ export function harness(): HarnessInfo {
   return info;
 }
 
-/** A new @clickhouse/client connected as the admin; close it when done. */
+/**
+ * A new @clickhouse/client connected as the admin; close it when done. The client's own logging
+ * is off: tests that expect errors should not print them.
+ */
 export function adminClient(options: { database?: string } = {}): ClickHouseClient {
   const info = harness();
   return createClient({
     url: info.url,
     username: info.users.admin.username,
     password: info.users.admin.password,
+    log: { level: ClickHouseLogLevel.OFF },
     ...(options.database === undefined ? {} : { database: options.database }),
   });
 }

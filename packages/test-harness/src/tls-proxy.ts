@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { connect, type Socket } from "node:net";
+import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createServer, type TLSSocket } from "node:tls";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -12,7 +12,11 @@ const run = promisify(execFile);
 export interface TlsProxyOptions {
   /** The plain HTTP port to forward to on 127.0.0.1 (e.g. `harness().httpPort`). */
   targetPort: number;
-  /** Demand a client certificate signed by the test CA (mutual TLS). Default: false. */
+  /**
+   * Demand a client certificate signed by the test CA (mutual TLS), checked by the proxy; the
+   * `X-ClickHouse-SSL-Certificate-Auth` header is dropped so ClickHouse authenticates by password.
+   * Default: false.
+   */
   requireClientCert?: boolean;
 }
 
@@ -48,15 +52,49 @@ const openssl = (dir: string, args: string[]) => run("openssl", args, { cwd: dir
 const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
 async function makeCa(dir: string, name: string): Promise<void> {
-  await openssl(dir, ["req", "-x509", ...EC_KEY, "-keyout", `${name}.key`, "-out", `${name}.crt`, "-days", "2", "-subj", `/CN=${name}`]);
+  await openssl(dir, [
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+  ]);
 }
 
 async function makeLeaf(dir: string, name: string, ca: string, extensions: string): Promise<void> {
   await writeFile(path.join(dir, `${name}.ext`), extensions);
-  await openssl(dir, ["req", ...EC_KEY, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
   await openssl(dir, [
-    "x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial",
-    "-out", `${name}.crt`, "-days", "2", "-extfile", `${name}.ext`,
+    "req",
+    ...EC_KEY,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${name}`,
+  ]);
+  await openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.crt`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-out",
+    `${name}.crt`,
+    "-days",
+    "2",
+    "-extfile",
+    `${name}.ext`,
   ]);
 }
 
@@ -64,7 +102,12 @@ async function makeCertificates(): Promise<Certificates> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "test-harness-tls-"));
   await Promise.all([makeCa(dir, "test-ca"), makeCa(dir, "other-ca")]);
   await Promise.all([
-    makeLeaf(dir, "server", "test-ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+    makeLeaf(
+      dir,
+      "server",
+      "test-ca",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    ),
     makeLeaf(dir, "client", "test-ca", "extendedKeyUsage=clientAuth\n"),
     makeLeaf(dir, "other-client", "other-ca", "extendedKeyUsage=clientAuth\n"),
   ]);
@@ -87,7 +130,7 @@ async function makeCertificates(): Promise<Certificates> {
 let certificates: Promise<Certificates> | undefined;
 
 /**
- * Starts a TLS front on 127.0.0.1 that forwards each connection to the plain HTTP port, with
+ * Starts an HTTPS front on 127.0.0.1 that forwards each request to the plain HTTP port, with
  * certificates made at test time (a test CA, a server certificate for localhost/127.0.0.1, a client
  * certificate, and an unrelated CA and client certificate for negative tests).
  */
@@ -100,22 +143,34 @@ export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy>
     readFile(certs.serverCert),
     readFile(certs.caCert),
   ]);
-  const open = new Set<Socket>();
-  const server = createServer(
+  const server = createHttpsServer(
     { key, cert, ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert },
-    (client: TLSSocket) => {
-      const upstream = connect(options.targetPort, "127.0.0.1");
-      open.add(client);
-      open.add(upstream);
-      const closeBoth = () => {
-        client.destroy();
-        upstream.destroy();
-        open.delete(client);
-        open.delete(upstream);
-      };
-      client.on("error", closeBoth).on("close", closeBoth);
-      upstream.on("error", closeBoth).on("close", closeBoth);
-      client.pipe(upstream).pipe(client);
+    (request, response) => {
+      const headers: OutgoingHttpHeaders = { ...request.headers, connection: "close" };
+      // The proxy has done the TLS work ClickHouse would do; the engine behind it has no TLS, so
+      // it must not be asked to authenticate by certificate (@clickhouse/client sends this
+      // header with a client certificate). ClickHouse still checks the user and password.
+      delete headers["x-clickhouse-ssl-certificate-auth"];
+      const upstream = httpRequest(
+        {
+          host: "127.0.0.1",
+          port: options.targetPort,
+          method: request.method,
+          path: request.url,
+          headers,
+          agent: false,
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      upstream.on("error", () => response.destroy());
+      // A client that goes away cancels its query upstream, as it would against ClickHouse itself.
+      response.on("close", () => {
+        if (!response.writableFinished) upstream.destroy();
+      });
+      request.pipe(upstream);
     },
   );
   // Failed handshakes (a missing or foreign client certificate) are the expected outcome of some tests.
@@ -130,8 +185,7 @@ export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy>
   const close = () => {
     closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
-      for (const socket of open) socket.destroy();
-      open.clear();
+      server.closeAllConnections();
     });
     return closing;
   };

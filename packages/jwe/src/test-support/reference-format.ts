@@ -2,7 +2,14 @@
  * An independent implementation of the reference token format with node:crypto alone
  * (RFC 3394 key wrap, AES-256-GCM, HMAC-SHA256), so compatibility tests do not trust jose.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 
 export const REFERENCE_JWE_HEADER = '{"alg":"A256KW","enc":"A256GCM","cty":"JWT","typ":"JWE"}';
 export const REFERENCE_UNSIGNED_JWE_HEADER = '{"alg":"A256KW","enc":"A256GCM","cty":"JSON","typ":"JWE"}';
@@ -60,14 +67,23 @@ export function referenceUnsignedToken(claims: object, jweSecret: string): strin
 export function referenceDecrypt(token: string, jweSecret: string): { header: string; plaintext: string } {
   const parts = token.split(".");
   if (parts.length !== 5) throw new Error("not a compact JWE");
-  const [protectedHeader, encryptedKey, iv, ciphertext, tag] = parts as [string, string, string, string, string];
+  const [protectedHeader, encryptedKey, iv, ciphertext, tag] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const unwrap = createDecipheriv("id-aes256-wrap", sha256(jweSecret), KEY_WRAP_IV);
   const cek = Buffer.concat([unwrap.update(Buffer.from(encryptedKey, "base64url")), unwrap.final()]);
   const gcm = createDecipheriv("aes-256-gcm", cek, Buffer.from(iv, "base64url"));
   gcm.setAAD(Buffer.from(protectedHeader, "ascii"));
   gcm.setAuthTag(Buffer.from(tag, "base64url"));
   const plaintext = Buffer.concat([gcm.update(Buffer.from(ciphertext, "base64url")), gcm.final()]);
-  return { header: Buffer.from(protectedHeader, "base64url").toString("utf8"), plaintext: plaintext.toString("utf8") };
+  return {
+    header: Buffer.from(protectedHeader, "base64url").toString("utf8"),
+    plaintext: plaintext.toString("utf8"),
+  };
 }
 
 export function referenceVerify(jws: string, jwtSecret: string): { header: string; payload: string } {

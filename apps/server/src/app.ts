@@ -1,0 +1,191 @@
+import type { ClickHousePool } from "@mcp/clickhouse";
+import { createTokenVerifier } from "@mcp/jwe";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import type { Logger } from "pino";
+import { type AppEnv, accessLog } from "./access-log.js";
+import { createAuthenticator } from "./auth/authenticate.js";
+import type { ServerConfig } from "./config/server-config.js";
+import { httpError, jsonResponse } from "./http-errors.js";
+import { InFlight } from "./in-flight.js";
+import { createMcpServer } from "./mcp/create-mcp-server.js";
+import { effectiveLimits } from "./mcp/effective-limits.js";
+import type { Metrics } from "./metrics.js";
+import { createGeneratorHandler } from "./routes/generator.js";
+import { createHealthHandler, livez } from "./routes/health.js";
+import { createSseRoutes } from "./routes/mcp-sse.js";
+import type { McpServerFactory } from "./routes/mcp-shared.js";
+import { createStreamableHandler } from "./routes/mcp-streamable.js";
+import { hostOriginGuard } from "./security.js";
+
+export interface AppDeps {
+  config: ServerConfig;
+  pool: ClickHousePool;
+  logger: Logger;
+  metrics: Metrics;
+  version: string;
+  /** The clock tokens are verified against. Default real time; tests move it to expire a token mid-session. */
+  now?: () => Date;
+}
+
+export interface ServerApp {
+  app: Hono<AppEnv>;
+  /** stop accepting MCP work, end SSE streams, wait for in-flight tool calls up to graceMs */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** Headers a browser-based MCP client sends and must be allowed to send cross-origin. */
+const CORS_ALLOW_HEADERS = [
+  "Content-Type",
+  "Authorization",
+  "X-Altinity-MCP-Key",
+  "Mcp-Protocol-Version",
+  "Mcp-Session-Id",
+  "Last-Event-ID",
+  "Accept",
+];
+const CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Mcp-Session-Id", "X-Request-Id", "Retry-After"];
+
+function corsOrigins(value: string): string | string[] {
+  const origins = value
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  return origins.length === 1 ? (origins[0] as string) : origins;
+}
+
+/**
+ * The HTTP surface: MCP over legacy SSE and stateless Streamable HTTP (per-request JWE auth when
+ * enabled), the token generator, health, liveness and metrics. Pure: no listening, no process
+ * state; main.ts serves `app.fetch` and calls `shutdown` on SIGTERM.
+ */
+export function createApp(deps: AppDeps): ServerApp {
+  const { config, pool, logger, metrics, version } = deps;
+  const verifier = config.jwe.allow
+    ? createTokenVerifier({
+        jweSecrets: config.jwe.jweSecretKeys,
+        ...(config.jwe.jwtSecretKey !== undefined && { jwtSecret: config.jwe.jwtSecretKey }),
+        clockTolerance: config.jwe.clockToleranceSeconds,
+        maxTokenBytes: config.jwe.maxTokenBytes,
+        ...(deps.now && { currentDate: deps.now }),
+      })
+    : undefined;
+  const authenticator = createAuthenticator(config, verifier);
+  const inFlight = new InFlight();
+  let shuttingDown = false;
+  const isShuttingDown = () => shuttingDown;
+  metrics.setPoolStats(() => pool.stats());
+
+  const createServer: McpServerFactory = (auth, options) =>
+    createMcpServer({
+      connection: auth.connection,
+      limits: effectiveLimits(config.limits, auth.claims),
+      pool,
+      logger: options.logger,
+      metrics,
+      inFlight,
+      version,
+      ...(options.signal && { signal: options.signal }),
+    });
+
+  const app = new Hono<AppEnv>();
+
+  app.use(accessLog(logger, metrics));
+  app.use(async (c, next) => {
+    // Kept before bodyLimit replaces c.req.raw, so handlers see the connection's own signal.
+    c.set("requestSignal", c.req.raw.signal);
+    await next();
+  });
+  app.use(hostOriginGuard(config.http));
+  if (config.http.corsOrigin !== undefined) {
+    app.use(
+      cors({
+        origin: corsOrigins(config.http.corsOrigin),
+        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+        allowHeaders: CORS_ALLOW_HEADERS,
+        exposeHeaders: CORS_EXPOSE_HEADERS,
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use(
+    bodyLimit({
+      maxSize: config.http.maxBodyBytes,
+      onError: () =>
+        jsonResponse(
+          httpError(413, "payload_too_large", `the request body is larger than ${config.http.maxBodyBytes} bytes`),
+        ),
+    }),
+  );
+
+  app.onError((error, c) => {
+    // Only the error's class: a third-party message could quote the request (and its token).
+    logger.error({ reqId: c.get("requestId"), errName: error.name }, "unhandled error");
+    return jsonResponse(httpError(500, "internal_error", "the server failed to handle this request"));
+  });
+  app.notFound(() => jsonResponse(httpError(404, "not_found", "no such endpoint")));
+
+  app.get("/livez", livez);
+  app.get("/health", createHealthHandler({ config, pool, version, isShuttingDown }));
+  app.get("/metrics", (c) =>
+    c.body(metrics.render(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+  );
+  const generator = createGeneratorHandler(config, logger);
+  app.all("/jwe-token-generator", generator);
+
+  const sse = createSseRoutes({
+    authenticator,
+    createServer,
+    logger,
+    metrics,
+    maxSessions: config.http.maxSseSessions,
+    keepAliveMs: config.http.sseKeepAliveMs,
+    isShuttingDown,
+  });
+  const streamable = createStreamableHandler({
+    authenticator,
+    createServer,
+    logger,
+    metrics,
+    maxBodyBytes: config.http.maxBodyBytes,
+    isShuttingDown,
+    requestSignal: (c) => c.get("requestSignal") ?? c.req.raw.signal,
+  });
+
+  const serveSse = config.http.transports.includes("sse");
+  const serveHttp = config.http.transports.includes("http");
+  // Fixed paths first: a token route (`/:token`) must never shadow them.
+  if (serveSse) {
+    app.get("/sse", sse.open);
+    app.post("/message", sse.message);
+  }
+  if (serveHttp) app.all("/mcp", streamable);
+  if (config.jwe.allow) {
+    if (serveSse) {
+      app.get("/:token/sse", sse.open);
+      app.post("/:token/message", sse.message);
+    }
+    if (serveHttp) {
+      app.all("/:token/mcp", streamable);
+      app.all("/:token", streamable);
+    }
+  }
+
+  async function shutdown(graceMs: number): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ inFlight: inFlight.count, sseSessions: sse.sessionCount, graceMs }, "shutting down");
+    // SSE streams stay open while calls finish, so their results still reach the clients.
+    const drained = await inFlight.drain(graceMs);
+    if (!drained) {
+      logger.warn({ inFlight: inFlight.count }, "grace period over: cancelling tool calls still running");
+      inFlight.abortAll();
+      await inFlight.drain(Math.min(graceMs, 5000));
+    }
+    await sse.closeAll();
+    await generator.close();
+  }
+
+  return { app, shutdown };
+}

@@ -1,0 +1,141 @@
+import { randomUUID, timingSafeEqual } from "node:crypto";
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { Authenticator } from "../auth/authenticate.js";
+import { httpError, jsonResponse } from "../http-errors.js";
+import type { McpServerFactory } from "./mcp-shared.js";
+import { rejectToken } from "./mcp-shared.js";
+import { SseServerTransport } from "../transports/sse-transport.js";
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics.js";
+
+interface Session {
+  /** Unset until the stream callback has run (the slot is reserved before the stream opens). */
+  transport?: SseServerTransport;
+  tokenDigest?: Buffer;
+}
+
+export interface SseRoutesOptions {
+  authenticator: Authenticator;
+  createServer: McpServerFactory;
+  logger: Logger;
+  metrics: Metrics;
+  maxSessions: number;
+  keepAliveMs: number;
+  isShuttingDown: () => boolean;
+}
+
+export interface SseRoutes {
+  open(c: Context): Promise<Response>;
+  message(c: Context): Promise<Response>;
+  readonly sessionCount: number;
+  /** Ends every open stream (their MCP servers close and abort running calls). */
+  closeAll(): Promise<void>;
+}
+
+function shuttingDown(): Response {
+  return jsonResponse(httpError(503, "shutting_down", "the server is shutting down", { "Retry-After": "5" }));
+}
+
+/**
+ * Legacy SSE: `GET [/<token>]/sse` opens a stream whose first event names
+ * `[/<token>]/message?sessionId=…`, where the client POSTs its JSON-RPC messages (202).
+ * A session belongs to the token that opened it: every POST must carry a token that still
+ * verifies (so expiry ends a session's new work) and whose digest matches the session's.
+ */
+export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
+  const { authenticator, logger, metrics } = options;
+  const sessions = new Map<string, Session>();
+
+  async function open(c: Context): Promise<Response> {
+    if (options.isShuttingDown()) return shuttingDown();
+    const pathToken = c.req.param("token");
+    const outcome = await authenticator.authenticate(pathToken, c.req.raw.headers);
+    if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
+    if (sessions.size >= options.maxSessions) {
+      logger.warn({ maxSessions: options.maxSessions }, "SSE session limit reached");
+      return jsonResponse(
+        httpError(503, "too_many_sessions", `the server has reached its limit of ${options.maxSessions} SSE sessions`, {
+          "Retry-After": "30",
+        }),
+      );
+    }
+
+    const sessionId = randomUUID();
+    const session: Session = outcome.auth.tokenDigest ? { tokenDigest: outcome.auth.tokenDigest } : {};
+    sessions.set(sessionId, session);
+    const endpoint = `${pathToken ? `/${pathToken}` : ""}/message?sessionId=${sessionId}`;
+    const sessionLogger = logger.child({ sessionId });
+
+    return streamSSE(c, async (stream) => {
+      const started = performance.now();
+      const transport = new SseServerTransport(stream, {
+        sessionId,
+        endpoint,
+        keepAliveMs: options.keepAliveMs,
+      });
+      session.transport = transport;
+      const server = options.createServer(outcome.auth, { logger: sessionLogger });
+      metrics.sseSessionOpened();
+      sessionLogger.info({ tokenSource: outcome.auth.tokenSource ?? "none" }, "SSE session opened");
+      try {
+        await server.connect(transport);
+        await transport.closed;
+      } catch (error) {
+        sessionLogger.warn({ errName: (error as Error)?.name }, "SSE session failed");
+      } finally {
+        sessions.delete(sessionId);
+        metrics.sseSessionClosed();
+        await server.close().catch(() => {});
+        sessionLogger.info({ durationMs: Math.round(performance.now() - started) }, "SSE session closed");
+      }
+    });
+  }
+
+  async function message(c: Context): Promise<Response> {
+    if (options.isShuttingDown()) return shuttingDown();
+    const outcome = await authenticator.authenticate(c.req.param("token"), c.req.raw.headers);
+    if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
+
+    const sessionId = c.req.query("sessionId");
+    const session = sessionId === undefined ? undefined : sessions.get(sessionId);
+    if (session?.transport === undefined || session.transport.isClosed) {
+      return jsonResponse(httpError(404, "session_not_found", "no open SSE session with this sessionId"));
+    }
+    if (session.tokenDigest !== undefined) {
+      const digest = outcome.auth.tokenDigest;
+      if (digest === undefined || !timingSafeEqual(digest, session.tokenDigest)) {
+        logger.warn({ sessionId }, "SSE message with a token other than the session's");
+        return jsonResponse(httpError(403, "forbidden", "the token does not match the one that opened this session"));
+      }
+    }
+
+    const contentType = c.req.header("content-type") ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+      return jsonResponse(httpError(415, "unsupported_media_type", "Content-Type must be application/json"));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return jsonResponse(httpError(400, "invalid_request", "the body is not valid JSON"));
+    }
+    try {
+      session.transport.receive(body);
+    } catch {
+      return jsonResponse(httpError(400, "invalid_request", "the body is not a JSON-RPC message"));
+    }
+    return c.text("Accepted", 202);
+  }
+
+  return {
+    open,
+    message,
+    get sessionCount() {
+      return sessions.size;
+    },
+    async closeAll() {
+      await Promise.all([...sessions.values()].map((session) => session.transport?.close()));
+    },
+  };
+}

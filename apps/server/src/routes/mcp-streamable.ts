@@ -1,0 +1,66 @@
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { Context } from "hono";
+import type { Logger } from "pino";
+import type { Authenticator } from "../auth/authenticate.js";
+import { httpError, jsonResponse } from "../http-errors.js";
+import type { Metrics } from "../metrics.js";
+import { type McpServerFactory, rejectToken } from "./mcp-shared.js";
+
+export interface StreamableRoutesOptions {
+  authenticator: Authenticator;
+  createServer: McpServerFactory;
+  logger: Logger;
+  metrics: Metrics;
+  maxBodyBytes: number;
+  isShuttingDown: () => boolean;
+  /** The request's abort signal, taken before any middleware wrapped the request. */
+  requestSignal: (c: Context) => AbortSignal;
+}
+
+function whenAborted(signal: AbortSignal): Promise<Response> {
+  return new Promise((resolve) => {
+    const answer = () =>
+      resolve(jsonResponse(httpError(503, "cancelled", "the request was cancelled before it completed")));
+    if (signal.aborted) answer();
+    else signal.addEventListener("abort", answer, { once: true });
+  });
+}
+
+/**
+ * Streamable HTTP, stateless: every POST gets a fresh MCP server and transport, so any replica
+ * behind a round-robin balancer can answer any request. Without sessions there is nothing to
+ * GET (server-initiated stream) or DELETE, hence 405.
+ */
+export function createStreamableHandler(options: StreamableRoutesOptions) {
+  const { authenticator, logger, metrics } = options;
+
+  return async (c: Context): Promise<Response> => {
+    if (c.req.method !== "POST") {
+      return jsonResponse(
+        httpError(405, "method_not_allowed", "this server is stateless: only POST is supported", { Allow: "POST" }),
+      );
+    }
+    if (options.isShuttingDown()) {
+      return jsonResponse(httpError(503, "shutting_down", "the server is shutting down", { "Retry-After": "5" }));
+    }
+    const outcome = await authenticator.authenticate(c.req.param("token"), c.req.raw.headers);
+    if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
+
+    // A client that hangs up aborts this signal, which cancels the running query.
+    const signal = options.requestSignal(c);
+    const server = options.createServer(outcome.auth, { logger: logger.child({ reqId: c.get("requestId") }), signal });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+      maxRequestBodySize: options.maxBodyBytes,
+    });
+    try {
+      await server.connect(transport);
+      // With JSON responses the transport resolves only once every reply is ready; a cancelled
+      // call never replies, so stop waiting when the client is gone.
+      return await Promise.race([transport.handleRequest(c.req.raw), whenAborted(signal)]);
+    } finally {
+      await server.close().catch(() => {});
+    }
+  };
+}

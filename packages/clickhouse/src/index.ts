@@ -1,0 +1,20 @@
+export { type ClickHousePool, createClickHousePool, POOL_DEFAULTS, type PoolOptions } from "./clickhouse-pool.js";
+export { type ConnectionDefaults, HTTP_PORT, HTTPS_PORT } from "./connection-key.js";
+export {
+  DATABASE_ERROR_CODES,
+  DatabaseError,
+  type DatabaseErrorCode,
+  type DatabaseErrorDetails,
+  isDatabaseError,
+} from "./errors.js";
+export type { PoolStats } from "./keyed-pool.js";
+export type {
+  ColumnDescription,
+  ListTablesOptions,
+  PooledClient,
+  QueryOptions,
+  QueryResult,
+  TableDescription,
+  TableInfo,
+} from "./pooled-client.js";
+export { classifyStatement } from "./sql-statement.js";

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { DatabaseError } from "./errors.js";
+import { parseClickHouseException, scrub, toDatabaseError } from "./map-error.js";
+
+const context = { host: "db.example", port: 8123, username: "alice", password: "s3cret-pass", tls: false };
+
+function withCode(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe("scrub", () => {
+  it("removes the password and credentials in URLs", () => {
+    const out = scrub("failed for http://alice:s3cret-pass@db.example:8123/?x and s3cret-pass again", "s3cret-pass");
+    expect(out).not.toContain("s3cret-pass");
+    expect(out).toContain("http://***@db.example:8123/");
+  });
+
+  it("leaves ordinary words alone for very short passwords", () => {
+    expect(scrub("Syntax error", "e")).toBe("Syntax error");
+  });
+});
+
+describe("toDatabaseError", () => {
+  it.each([
+    [516, "AUTHENTICATION_FAILED", "AUTH_FAILED"],
+    [192, "UNKNOWN_USER", "AUTH_FAILED"],
+    [159, "TIMEOUT_EXCEEDED", "QUERY_TIMEOUT"],
+    [394, "QUERY_WAS_CANCELLED", "QUERY_CANCELLED"],
+    [164, "READONLY", "READ_ONLY_VIOLATION"],
+    [60, "UNKNOWN_TABLE", "QUERY_FAILED"],
+  ])("maps ClickHouse code %d (%s) to %s, keeping code and type", (chCode, type, code) => {
+    const error = toDatabaseError(Object.assign(new Error("Something happened. "), { code: String(chCode), type }), context);
+    expect(error).toMatchObject({ code, clickhouseCode: chCode, clickhouseType: type });
+  });
+
+  it("names user and host but not the password on AUTH_FAILED", () => {
+    const error = toDatabaseError(
+      Object.assign(new Error("alice: Authentication failed: password s3cret-pass is incorrect"), {
+        code: "516",
+        type: "AUTHENTICATION_FAILED",
+      }),
+      context,
+    );
+    expect(error.message).toContain('user "alice"');
+    expect(error.message).not.toContain("s3cret-pass");
+  });
+
+  it.each([
+    ["ECONNREFUSED", "CONNECT_FAILED"],
+    ["ENOTFOUND", "CONNECT_FAILED"],
+    ["DEPTH_ZERO_SELF_SIGNED_CERT", "TLS_FAILED"],
+    ["ERR_TLS_CERT_ALTNAME_INVALID", "TLS_FAILED"],
+    ["ERR_SSL_WRONG_VERSION_NUMBER", "TLS_FAILED"],
+  ])("maps the system error %s to %s", (systemCode, code) => {
+    const error = toDatabaseError(withCode(`connect ${systemCode} 10.0.0.1:8123`, systemCode), context);
+    expect(error).toMatchObject({ code, systemCode });
+    expect(error.message).toContain("db.example:8123");
+  });
+
+  it("parses ClickHouse exceptions from plain errors (non-JSON error bodies)", () => {
+    const error = toDatabaseError(
+      new Error("Code: 62. DB::Exception: Syntax error: failed at position 8. (SYNTAX_ERROR) (version 26.7.2.1)"),
+      context,
+    );
+    expect(error).toMatchObject({ code: "QUERY_FAILED", clickhouseCode: 62, clickhouseType: "SYNTAX_ERROR" });
+  });
+
+  it("treats a non-ClickHouse HTTP answer as a failed connection", () => {
+    const error = toDatabaseError(new Error("<html>404 Not Found</html>"), context);
+    expect(error.code).toBe("CONNECT_FAILED");
+  });
+
+  it("passes DatabaseErrors through", () => {
+    const original = new DatabaseError("POOL_CLOSED", "closed");
+    expect(toDatabaseError(original, context)).toBe(original);
+  });
+});
+
+describe("parseClickHouseException", () => {
+  it("reads code, message and type from the innermost exception", () => {
+    expect(
+      parseClickHouseException("Code: 395. DB::Exception: boom: while executing. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) (version 26.7.2.1)"),
+    ).toEqual({ code: 395, message: "boom: while executing.", type: "FUNCTION_THROW_IF_VALUE_IS_NON_ZERO" });
+    expect(parseClickHouseException("no exception here")).toBeUndefined();
+  });
+});

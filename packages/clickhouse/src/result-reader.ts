@@ -1,0 +1,128 @@
+import { parseJsonLossless } from "./lossless-json.js";
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+// Enough for any ClickHouse exception text, small enough to never matter for memory.
+const MAX_ERROR_TEXT = 64 * 1024;
+
+type Converter = (value: unknown) => unknown;
+
+const WIDE_NUMBER = /^(U?Int(64|128|256)|Decimal(32|64|128|256)?\(.*\))$/;
+
+/**
+ * 64-bit and wider integers and decimals as strings, whether or not the server quoted them
+ * (users with a readonly=1 profile cannot ask it to). The parser already kept every value
+ * that a double cannot hold as text, so String() here is exact.
+ */
+function converterFor(type: string): Converter | undefined {
+  const wrapped = /^(Nullable|LowCardinality)\((.*)\)$/.exec(type);
+  if (wrapped) return converterFor(wrapped[2]!);
+  if (WIDE_NUMBER.test(type)) return (value) => (typeof value === "number" ? String(value) : value);
+  const array = /^Array\((.*)\)$/.exec(type);
+  if (array) {
+    const inner = converterFor(array[1]!);
+    return inner && ((value) => (Array.isArray(value) ? value.map(inner) : value));
+  }
+  return undefined;
+}
+
+export interface ReaderLimits {
+  maxRows?: number;
+  maxBytes?: number;
+}
+
+/**
+ * Consumes a JSONCompactEachRowWithNamesAndTypes body chunk by chunk and cuts it exactly at the
+ * row or byte cap. Bytes are those of each row's line as received (UTF-8, newline included).
+ * Anything that is not a JSON array is the start of an exception ClickHouse wrote into the
+ * stream after it had begun answering; the rest of the body is then kept as `errorText`.
+ */
+export class ResultReader {
+  names: string[] | undefined;
+  types: string[] | undefined;
+  readonly rows: Record<string, unknown>[] = [];
+  bytes = 0;
+  truncated: { reason: "rows" | "bytes"; limit: number } | undefined;
+  errorText: string | undefined;
+  private partial: Buffer[] = [];
+  private converters: (Converter | undefined)[] = [];
+
+  constructor(private readonly limits: ReaderLimits) {}
+
+  /** Returns true when no more input is wanted (a cap fired or the error text is long enough). */
+  push(chunk: Buffer): boolean {
+    let start = 0;
+    for (;;) {
+      const end = chunk.indexOf(NEWLINE, start);
+      if (end === -1) break;
+      const piece = chunk.subarray(start, end);
+      const line = this.partial.length > 0 ? Buffer.concat([...this.partial, piece]) : piece;
+      this.partial = [];
+      start = end + 1;
+      if (this.line(line)) return true;
+    }
+    if (start < chunk.length) this.partial.push(chunk.subarray(start));
+    return this.errorText !== undefined && this.errorText.length >= MAX_ERROR_TEXT;
+  }
+
+  /** Call at the end of the body. */
+  finish(): void {
+    if (this.partial.length > 0) {
+      const rest = Buffer.concat(this.partial);
+      this.partial = [];
+      this.line(rest);
+    }
+  }
+
+  private line(line: Buffer): boolean {
+    if (this.errorText !== undefined) {
+      this.errorText += `${line.toString("utf8")}\n`;
+      return this.errorText.length >= MAX_ERROR_TEXT;
+    }
+    // Since 25.11 an exception block starts with "\r\n"; rows never hold a raw CR (JSON escapes it).
+    if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) {
+      this.errorText = `${line.toString("utf8")}\n`;
+      return false;
+    }
+    const text = line.toString("utf8");
+    if (text.length === 0) return false;
+    let value: unknown;
+    try {
+      value = parseJsonLossless(text);
+    } catch {
+      this.errorText = `${text}\n`;
+      return false;
+    }
+    if (!Array.isArray(value)) {
+      const exception = (value as { exception?: unknown } | null)?.exception;
+      this.errorText = typeof exception === "string" ? exception : text;
+      return false;
+    }
+    if (this.names === undefined) {
+      this.names = value.map(String);
+      return false;
+    }
+    if (this.types === undefined) {
+      this.types = value.map(String);
+      this.converters = this.types.map(converterFor);
+      return false;
+    }
+    const { maxRows, maxBytes } = this.limits;
+    if (maxRows !== undefined && this.rows.length >= maxRows) {
+      this.truncated = { reason: "rows", limit: maxRows };
+      return true;
+    }
+    const size = line.length + 1;
+    if (maxBytes !== undefined && this.bytes + size > maxBytes) {
+      this.truncated = { reason: "bytes", limit: maxBytes };
+      return true;
+    }
+    this.bytes += size;
+    const { names, converters } = this;
+    // fromEntries defines own properties, so a column named "__proto__" stays data.
+    this.rows.push(
+      Object.fromEntries(value.map((cell, i) => [names[i] ?? String(i), converters[i]?.(cell) ?? cell])),
+    );
+    return false;
+  }
+}
