@@ -67,10 +67,16 @@ describe("bad configuration exits 2 before listening", () => {
   const cases: { name: string; args: string[]; env?: Record<string, string>; stderr: RegExp }[] = [
     { name: "unknown flag", args: ["--transport=http", "--bogus"], stderr: /unknown flag --bogus/ },
     {
+      // The flag wins over MCP_PORT (which holds the free port this test watches).
       name: "port out of range",
+      args: ["--transport=http", "--port=70000"],
+      stderr: /--port: must be from 0 to 65535 \(got "70000"\)/,
+    },
+    {
+      name: "invalid environment value",
       args: ["--transport=http"],
-      env: { MCP_PORT: "70000" },
-      stderr: /MCP_PORT: must be from 0 to 65535 \(got "70000"\)/,
+      env: { CLICKHOUSE_READ_ONLY: "maybe" },
+      stderr: /CLICKHOUSE_READ_ONLY: must be true or false \(got "maybe"\)/,
     },
     {
       name: "unknown transport",
@@ -109,8 +115,8 @@ describe("bad configuration exits 2 before listening", () => {
       const port = await freePort();
       // The secret is there to prove an error line never carries it.
       const secret = "do-not-print-this-secret-0123456789";
-      await using server = spawnServer([...c.args, `--port=${port}`, `--jwt-secret-key=${secret}`], {
-        env: cleanEnv(c.env),
+      await using server = spawnServer([...c.args, `--jwt-secret-key=${secret}`], {
+        env: cleanEnv({ MCP_PORT: String(port), ...c.env }),
       });
       expect(await server.exited).toEqual({ code: 2, signal: null });
       expect(server.stderr()).toMatch(/^altinity-mcp: configuration error: /);
@@ -309,13 +315,24 @@ describe("server TLS", () => {
 });
 
 describe("graceful shutdown", () => {
-  /** A query that runs about 2.5 s (sleepEachRow is capped at 3 s per block). */
-  const SLOW_QUERY = "SELECT sleepEachRow(0.5) AS slept, number FROM numbers(5)";
+  /** A query that runs about 2.5 s (sleepEachRow is capped at 3 s per block), findable by its marker. */
+  const slowQuery = (marker: string) => `SELECT sleepEachRow(0.5) AS slept, number, '${marker}' AS marker FROM numbers(5)`;
 
-  async function waitForQueryInClickHouse(marker: string): Promise<void> {
+  /** Waits until ClickHouse runs the query; fails early (with the tool's answer) if the call ends first. */
+  async function waitForQueryInClickHouse(marker: string, call: Promise<unknown>): Promise<void> {
     const ch = harness();
+    let settled: unknown;
+    void call.then(
+      (value) => {
+        settled = { value };
+      },
+      (error: unknown) => {
+        settled = { error: String(error) };
+      },
+    );
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
+      if (settled) throw new Error(`the tool call ended before the query was seen: ${JSON.stringify(settled)}`);
       const res = await fetch(
         `${ch.url}/?query=${encodeURIComponent(
           `SELECT count() FROM system.processes WHERE query LIKE '%${marker}%' AND query NOT LIKE '%system.processes%'`,
@@ -355,9 +372,9 @@ describe("graceful shutdown", () => {
     const marker = `shutdown_${Date.now()}`;
     const call = client.callTool({
       name: "execute_query",
-      arguments: { query: `${SLOW_QUERY} -- ${marker}` },
+      arguments: { query: slowQuery(marker) },
     });
-    await waitForQueryInClickHouse(marker);
+    await waitForQueryInClickHouse(marker, call);
 
     server.child.kill("SIGTERM");
     const result = await call;
@@ -367,7 +384,7 @@ describe("graceful shutdown", () => {
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(await isListening(port)).toBe(false);
     const messages = server.logs().map((l) => l.msg);
-    expect(messages).toContain("shutting down");
+    expect(messages).toContain("stopping");
     expect(messages).toContain("stopped");
     await client.close().catch(() => {});
     await sseClient.close().catch(() => {});
@@ -386,12 +403,12 @@ describe("graceful shutdown", () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
     const marker = `second_${Date.now()}`;
     const call = client
-      .callTool({ name: "execute_query", arguments: { query: `${SLOW_QUERY} -- ${marker}` } })
+      .callTool({ name: "execute_query", arguments: { query: slowQuery(marker) } })
       .catch((error: unknown) => error);
-    await waitForQueryInClickHouse(marker);
+    await waitForQueryInClickHouse(marker, call);
 
     server.child.kill("SIGTERM");
-    await server.waitForLog((l) => l.msg === "shutting down");
+    await server.waitForLog((l) => l.msg === "stopping");
     server.child.kill("SIGTERM");
     expect(await server.exited).toEqual({ code: 1, signal: null });
     expect(server.logs().map((l) => l.msg)).toContain("second signal, exiting now");
@@ -434,7 +451,7 @@ describe("stdio transport", () => {
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as { msg: string; reason?: string });
-    expect(messages.find((m) => m.msg === "shutting down")?.reason).toBe("stdin closed");
+    expect(messages.find((m) => m.msg === "stopping")?.reason).toBe("stdin closed");
     expect(messages.map((m) => m.msg)).toContain("stopped");
     expect(stderr).not.toContain(ch.users.readonly2.password);
   });

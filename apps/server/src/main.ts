@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
 import { createAdaptorServer } from "@hono/node-server";
 import { createClickHousePool } from "@mcp/clickhouse";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -27,6 +28,8 @@ const EXIT_BAD_CONFIG = 2;
 
 /** After the grace period, this much longer for the pool and the embedded ClickHouse to close. */
 const SHUTDOWN_SLACK_MS = 10_000;
+/** After the app has drained, how long responses still being written may take before sockets are cut. */
+const RESPONSE_FLUSH_MS = 2_000;
 
 function readVersion(): string {
   // dist/main.js and src/main.ts both sit one level below the package root.
@@ -128,11 +131,22 @@ async function serveHttp(run: Running, tls: ServerTlsMaterial | undefined, embed
   // Failed handshakes (e.g. a client without a certificate under mutual TLS) are the client's problem.
   server.on("tlsClientError", (error: Error) => logger.debug({ err: error }, "TLS handshake failed"));
 
+  // While stopping, a keep-alive connection is closed as soon as its response is out, so that
+  // responses of in-flight calls are delivered whole and then nothing holds the server open.
+  let closing = false;
+  server.on("request", (_req, res: ServerResponse) => {
+    res.once("finish", () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
   lifecycle.add("HTTP server", async () => {
+    closing = true;
     server.close(); // no new connections; idle keep-alive connections are closed now
     await serverApp.shutdown(config.http.shutdownGraceMs);
-    server.closeAllConnections();
+    server.closeIdleConnections();
+    const flushed = await Promise.race([closed.then(() => true), delay(RESPONSE_FLUSH_MS, false)]);
+    if (!flushed) server.closeAllConnections();
     await closed;
   });
 
@@ -222,7 +236,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
 
   const requestStop = (reason: string) => {
     if (lifecycle.stopping) return;
-    logger.info({ reason }, "shutting down");
+    logger.info({ reason }, "stopping");
     const deadline = setTimeout(() => {
       logger.error("shutdown took too long, exiting");
       process.exit(EXIT_FAILURE);

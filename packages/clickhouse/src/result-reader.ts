@@ -1,30 +1,10 @@
+import { type Converter, converterFor } from "./column-types.js";
 import { parseJsonLossless } from "./lossless-json.js";
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 // Enough for any ClickHouse exception text, small enough to never matter for memory.
 const MAX_ERROR_TEXT = 64 * 1024;
-
-type Converter = (value: unknown) => unknown;
-
-const WIDE_NUMBER = /^(U?Int(64|128|256)|Decimal(32|64|128|256)?\(.*\))$/;
-
-/**
- * 64-bit and wider integers and decimals as strings, whether or not the server quoted them
- * (users with a readonly=1 profile cannot ask it to). The parser already kept every value
- * that a double cannot hold as text, so String() here is exact.
- */
-function converterFor(type: string): Converter | undefined {
-  const wrapped = /^(Nullable|LowCardinality)\((.*)\)$/.exec(type);
-  if (wrapped) return converterFor(wrapped[2]!);
-  if (WIDE_NUMBER.test(type)) return (value) => (typeof value === "number" ? String(value) : value);
-  const array = /^Array\((.*)\)$/.exec(type);
-  if (array) {
-    const inner = converterFor(array[1]!);
-    return inner && ((value) => (Array.isArray(value) ? value.map(inner) : value));
-  }
-  return undefined;
-}
 
 export interface ReaderLimits {
   maxRows?: number;

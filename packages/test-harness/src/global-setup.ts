@@ -1,6 +1,9 @@
 // vitest globalSetup: one embedded ClickHouse for the whole run, seeded once, shared by every
 // test file through `inject("clickhouse")` (see `harness()`).
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
 import { createClient } from "@clickhouse/client";
 import { type EmbeddedClickHouse, start } from "@mcp/embedded-clickhouse";
 import type { TestProject } from "vitest/node";
@@ -50,6 +53,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     users,
     fixturesDatabase: FIXTURES_DATABASE,
   };
+  const scratchDir = await mkdtemp(path.join(os.tmpdir(), "test-harness-"));
   project.provide("clickhouse", info);
-  return () => server.stop();
+  project.provide("testHarnessScratchDir", scratchDir);
+  return async () => {
+    await server.stop();
+    await rm(scratchDir, { recursive: true, force: true });
+  };
 }

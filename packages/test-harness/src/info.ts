@@ -47,5 +47,7 @@ export const BIG_TABLE_ROWS = 3_000_000;
 declare module "vitest" {
   export interface ProvidedContext {
     clickhouse: HarnessInfo;
+    /** A directory for this run's scratch files (TLS certificates), removed at teardown. */
+    testHarnessScratchDir: string;
   }
 }

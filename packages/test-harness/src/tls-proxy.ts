@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { inject } from "vitest";
 
 const run = promisify(execFile);
 
@@ -98,8 +99,23 @@ async function makeLeaf(dir: string, name: string, ca: string, extensions: strin
   ]);
 }
 
-async function makeCertificates(): Promise<Certificates> {
+async function certificateDir(): Promise<string> {
+  // Inside a vitest run the global setup's scratch directory is removed at teardown, even when
+  // the worker that made the certificates is killed rather than exiting.
+  let scratch: string | undefined;
+  try {
+    scratch = inject("testHarnessScratchDir");
+  } catch {
+    // Not inside a vitest worker.
+  }
+  if (scratch) return mkdtemp(path.join(scratch, "tls-"));
   const dir = await mkdtemp(path.join(os.tmpdir(), "test-harness-tls-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function makeCertificates(): Promise<Certificates> {
+  const dir = await certificateDir();
   await Promise.all([makeCa(dir, "test-ca"), makeCa(dir, "other-ca")]);
   await Promise.all([
     makeLeaf(
@@ -112,7 +128,6 @@ async function makeCertificates(): Promise<Certificates> {
     makeLeaf(dir, "other-client", "other-ca", "extendedKeyUsage=clientAuth\n"),
   ]);
   const file = (name: string) => path.join(dir, name);
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return {
     dir,
     caCert: file("test-ca.crt"),

@@ -280,7 +280,8 @@ export function createMcpServer(ctx: McpContext): McpServer {
     {
       title: "List tables",
       description:
-        "Lists the tables of a database with engine, row and byte counts and comment, 100 per page. " +
+        "Lists the tables of a database with engine, row and byte counts and comment, 100 per page " +
+        "(or `limit`). " +
         "Pass `like` (a SQL LIKE pattern on the table name) to filter, and `cursor` (the previous page's " +
         "nextCursor) to get the next page.",
       inputSchema: z
@@ -288,16 +289,18 @@ export function createMcpServer(ctx: McpContext): McpServer {
           database: identifier("Database"),
           like: z.string().max(256).optional().describe("SQL LIKE pattern on the table name, e.g. 'events_%'"),
           cursor: z.string().max(2048).optional().describe("nextCursor from the previous page"),
+          limit: z.number().int().min(1).max(1000).optional().describe("Tables per page, default 100"),
         })
         .strict(),
       outputSchema: z.object({ tables: z.array(tableInfoShape), nextCursor: z.string().optional() }),
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    async ({ database, like, cursor }, extra) =>
+    async ({ database, like, cursor, limit }, extra) =>
       run("list_tables", extra.signal, async (client, signal) => {
         const page = await client.listTables(database, {
           ...(like !== undefined && { like }),
           ...(cursor !== undefined && { cursor }),
+          ...(limit !== undefined && { pageSize: limit }),
           signal,
         });
         return structured(page.nextCursor ? { tables: page.tables, nextCursor: page.nextCursor } : { tables: page.tables });
