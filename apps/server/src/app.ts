@@ -84,9 +84,8 @@ export function createApp(deps: AppDeps): ServerApp {
       pool,
       logger: options.logger,
       metrics,
-      inFlight,
       version,
-      ...(options.signal && { signal: options.signal }),
+      signal: options.signal ? AbortSignal.any([options.signal, inFlight.signal]) : inFlight.signal,
     });
 
   const app = new Hono<AppEnv>();
@@ -141,6 +140,7 @@ export function createApp(deps: AppDeps): ServerApp {
     metrics,
     maxSessions: config.http.maxSseSessions,
     keepAliveMs: config.http.sseKeepAliveMs,
+    inFlight,
     isShuttingDown,
   });
   const streamable = createStreamableHandler({
@@ -149,6 +149,7 @@ export function createApp(deps: AppDeps): ServerApp {
     logger,
     metrics,
     maxBodyBytes: config.http.maxBodyBytes,
+    inFlight,
     isShuttingDown,
     requestSignal: (c) => c.get("requestSignal") ?? c.req.raw.signal,
   });
@@ -179,7 +180,7 @@ export function createApp(deps: AppDeps): ServerApp {
     // SSE streams stay open while calls finish, so their results still reach the clients.
     const drained = await inFlight.drain(graceMs);
     if (!drained) {
-      logger.warn({ inFlight: inFlight.count }, "grace period over: cancelling tool calls still running");
+      logger.warn({ inFlight: inFlight.count }, "grace period over: cancelling requests still running");
       inFlight.abortAll();
       await inFlight.drain(Math.min(graceMs, 5000));
     }

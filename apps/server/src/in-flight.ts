@@ -1,6 +1,6 @@
 /**
- * Counts running tool calls so shutdown can wait for them, and owns the signal that aborts
- * whatever is still running when the grace period ends.
+ * Counts MCP requests that have not been answered yet, so shutdown can wait for them, and owns
+ * the signal that aborts whatever is still running when the grace period ends.
  */
 export class InFlight {
   #count = 0;
@@ -16,13 +16,24 @@ export class InFlight {
     return this.#count;
   }
 
-  async track<T>(work: () => Promise<T>): Promise<T> {
+  /** Counts one unit of work; call the returned function (idempotent) when it is done. */
+  begin(): () => void {
     this.#count += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#count -= 1;
+      if (this.#count === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    };
+  }
+
+  async track<T>(work: () => Promise<T>): Promise<T> {
+    const end = this.begin();
     try {
       return await work();
     } finally {
-      this.#count -= 1;
-      if (this.#count === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      end();
     }
   }
 

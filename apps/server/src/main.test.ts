@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { harness } from "@mcp/test-harness";
@@ -55,12 +56,27 @@ describe("command line", () => {
     expect(server.stdout()).toBe(`altinity-mcp ${version}\n`);
   });
 
+  it("a port already in use is a runtime failure: exit 1 with the reason logged", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      await using server = spawnServer(["--transport=http", `--port=${port}`]);
+      expect(await server.exited).toEqual({ code: 1, signal: null });
+      const fatal = server.logs().find((l) => l.level === "fatal");
+      expect(fatal?.msg).toBe("failed to start");
+      expect(JSON.stringify(fatal?.err)).toContain("EADDRINUSE");
+    } finally {
+      blocker.close();
+    }
+  });
+
   it("the bin entry is executable through its shebang", () => {
     expect(readFileSync(MAIN_JS, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
 });
 
-describe("bad configuration exits 2 before listening", () => {
+describe.concurrent("bad configuration exits 2 before listening", () => {
   const unknownKeyFile = join(work, "unknown-key.yaml");
   writeFileSync(unknownKeyFile, "server:\n  transport: http\n  jwe:\n    token_param: token\n");
 
@@ -316,7 +332,8 @@ describe("server TLS", () => {
 
 describe("graceful shutdown", () => {
   /** A query that runs about 2.5 s (sleepEachRow is capped at 3 s per block), findable by its marker. */
-  const slowQuery = (marker: string) => `SELECT sleepEachRow(0.5) AS slept, number, '${marker}' AS marker FROM numbers(5)`;
+  const slowQuery = (marker: string) =>
+    `SELECT sleepEachRow(0.5) AS slept, number, '${marker}' AS marker FROM numbers(5)`;
 
   /** Waits until ClickHouse runs the query; fails early (with the tool's answer) if the call ends first. */
   async function waitForQueryInClickHouse(marker: string, call: Promise<unknown>): Promise<void> {
@@ -332,7 +349,8 @@ describe("graceful shutdown", () => {
     );
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if (settled) throw new Error(`the tool call ended before the query was seen: ${JSON.stringify(settled)}`);
+      if (settled)
+        throw new Error(`the tool call ended before the query was seen: ${JSON.stringify(settled)}`);
       const res = await fetch(
         `${ch.url}/?query=${encodeURIComponent(
           `SELECT count() FROM system.processes WHERE query LIKE '%${marker}%' AND query NOT LIKE '%system.processes%'`,

@@ -1,12 +1,17 @@
 /**
  * `pnpm start` (= `altinity-mcp --quickstart`) as a process: the printed URLs work as pasted.
  */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { harness } from "@mcp/test-harness";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { describe, expect, it } from "vitest";
 import { cleanEnv, isListening, spawnServer } from "./test-support/spawn-server.js";
+
+/** The token generator CLI (`pnpm run token`), built alongside the server by `pnpm test`. */
+const TOKEN_CLI = fileURLToPath(new URL("../../token-cli/dist/cli.js", import.meta.url));
 
 function text(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
@@ -35,11 +40,9 @@ describe("pnpm start (--quickstart)", () => {
     expect(stdout).not.toContain(jweSecret);
     expect(stdout).not.toMatch(/export MCP_JWE_SECRET_KEY=/);
     expect(stdout).toMatch(/export MCP_JWT_SECRET_KEY=[\w-]{43}\n/);
-    expect(stdout).toContain(
-      'pnpm token --jwe-secret-key="$MCP_JWE_SECRET_KEY" --jwt-secret-key="$MCP_JWT_SECRET_KEY"',
-    );
+    expect(stdout).toContain("reads MCP_JWE_SECRET_KEY and MCP_JWT_SECRET_KEY from the environment");
     expect(stdout).toMatch(
-      /--database=demo --username=mcp_demo --password=\S+ --protocol=http --expiry=3600/,
+      /pnpm -s run token --host=127\.0\.0\.1 --port=\d+ --database=demo --username=mcp_demo --password=\S+ --protocol=http --read-only --expiry=3600 --server-url=http:\/\/127\.0\.0\.1:\d+\n/,
     );
 
     const http = new Client({ name: "quickstart-http", version: "1" });
@@ -59,6 +62,22 @@ describe("pnpm start (--quickstart)", () => {
     await sseClient.connect(new SSEClientTransport(new URL(sse)));
     expect((await sseClient.listTools()).tools.map((t) => t.name)).toContain("list_tables");
     await sseClient.close();
+
+    // The printed mint command works as pasted (with the secrets in the environment).
+    const mintLine = /pnpm -s run token (.+)\n/.exec(stdout)![1]!;
+    const minted = execFileSync(process.execPath, [TOKEN_CLI, ...mintLine.split(" ")], {
+      env: cleanEnv({
+        MCP_JWE_SECRET_KEY: jweSecret,
+        MCP_JWT_SECRET_KEY: /export MCP_JWT_SECRET_KEY=(\S+)/.exec(stdout)![1]!,
+      }),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    }).trim();
+    const base = new URL(mcp).origin;
+    const mintedClient = new Client({ name: "quickstart-minted", version: "1" });
+    await mintedClient.connect(new StreamableHTTPClientTransport(new URL(`${base}/${minted}/mcp`)));
+    expect((await mintedClient.listTools()).tools.map((t) => t.name)).not.toContain("write_query");
+    await mintedClient.close();
 
     // Logs never carry the token, the secrets or the demo password.
     const demoPassword = /--password=(\S+)/.exec(stdout)![1]!;

@@ -109,8 +109,7 @@ export function renderBanner(input: BannerInput & { token?: string }): string {
       lines.push(`  export MCP_JWT_SECRET_KEY=${sh(generatedSecrets.jwtSecretKey)}`);
     lines.push("");
   }
-  const jwtArg = config.jwe.jwtSecretKey ? ' --jwt-secret-key="$MCP_JWT_SECRET_KEY"' : "";
-  const connectionArgs = [
+  const mintArgs = [
     `--host=${sh(ch.host)}`,
     `--port=${ch.port}`,
     `--database=${sh(ch.database)}`,
@@ -121,11 +120,17 @@ export function renderBanner(input: BannerInput & { token?: string }): string {
         ? ["--password=..."]
         : []),
     `--protocol=${ch.protocol}`,
+    ...(input.embedded ? ["--read-only"] : []),
+    "--expiry=3600",
+    `--server-url=${baseUrl}`,
   ];
+  const secretVars = config.jwe.jwtSecretKey
+    ? "MCP_JWE_SECRET_KEY and MCP_JWT_SECRET_KEY"
+    : "MCP_JWE_SECRET_KEY";
+  // `pnpm token` is pnpm's own command (npm tokens): the script must be run with `pnpm run`.
   lines.push(
-    "Mint more tokens:",
-    `  pnpm token --jwe-secret-key="$MCP_JWE_SECRET_KEY"${jwtArg} \\`,
-    `    ${connectionArgs.join(" ")} --expiry=3600`,
+    `Mint more tokens (the generator reads ${secretVars} from the environment):`,
+    `  pnpm -s run token ${mintArgs.join(" ")}`,
   );
   if (config.generator.enabled) {
     const body = {

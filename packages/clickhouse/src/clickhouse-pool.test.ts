@@ -5,7 +5,10 @@ import { harness } from "@mcp/test-harness";
 import { describe, expect, it, vi } from "vitest";
 import { createClickHousePool, type PooledClient } from "./index.js";
 
-function claimsFor(user: { username: string; password: string }, extra: ConnectionClaims = {}): ConnectionClaims {
+function claimsFor(
+  user: { username: string; password: string },
+  extra: ConnectionClaims = {},
+): ConnectionClaims {
   const h = harness();
   return { host: h.host, port: h.httpPort, username: user.username, password: user.password, ...extra };
 }
@@ -34,10 +37,13 @@ describe("ClickHousePool against ClickHouse", () => {
     const jwtSecret = "pool-test-jwt-secret";
     const tokens = await Promise.all(
       [1, 2, 3, 4, 5].map((i) =>
-        mintToken({ ...claimsFor(h.users.password), jti: `token-${i}`, exp: Math.floor(Date.now() / 1000) + 600 + i }, {
-          jweSecret,
-          jwtSecret,
-        }),
+        mintToken(
+          { ...claimsFor(h.users.password), jti: `token-${i}`, exp: Math.floor(Date.now() / 1000) + 600 + i },
+          {
+            jweSecret,
+            jwtSecret,
+          },
+        ),
       ),
     );
     expect(new Set(tokens).size).toBe(5);
@@ -53,7 +59,9 @@ describe("ClickHousePool against ClickHouse", () => {
     expect(pool.stats()).toMatchObject({ size: 1, creations: 1, misses: 1, hits: 4 });
 
     const other = claimsFor({ username: h.users.password.username, password: "wrong-password" });
-    await expect(pool.withClient(other, (client) => client.ping())).rejects.toMatchObject({ code: "AUTH_FAILED" });
+    await expect(pool.withClient(other, (client) => client.ping())).rejects.toMatchObject({
+      code: "AUTH_FAILED",
+    });
     expect(pool.stats()).toMatchObject({ size: 2, creations: 2 });
   });
 
@@ -83,7 +91,9 @@ describe("ClickHousePool against ClickHouse", () => {
     await pool.withClient(claimsFor(h.users.password), (client) => client.ping());
     expect(pool.stats()).toMatchObject({ size: 1, evictions: { lru: 1 } });
     await vi.waitFor(() => expect(pool.stats().pendingClose).toBe(0));
-    await expect(kept!.executeQuery("SELECT 1", { readOnly: true })).rejects.toMatchObject({ code: "POOL_CLOSED" });
+    await expect(kept!.executeQuery("SELECT 1", { readOnly: true })).rejects.toMatchObject({
+      code: "POOL_CLOSED",
+    });
   });
 
   it("closes clients idle for idleTimeoutMs", async () => {
@@ -94,7 +104,9 @@ describe("ClickHousePool against ClickHouse", () => {
       kept = client;
       await client.ping();
     });
-    await vi.waitFor(() => expect(pool.stats()).toMatchObject({ size: 0, pendingClose: 0, evictions: { idle: 1 } }));
+    await vi.waitFor(() =>
+      expect(pool.stats()).toMatchObject({ size: 0, pendingClose: 0, evictions: { idle: 1 } }),
+    );
     await expect(kept!.ping()).rejects.toMatchObject({ code: "POOL_CLOSED" });
     await pool.withClient(claimsFor(h.users.admin), (client) => client.ping());
     expect(pool.stats().creations).toBe(2);
@@ -188,16 +200,17 @@ describe("ClickHousePool against ClickHouse", () => {
       )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "AUTH_FAILED", clickhouseCode: 516 });
-    expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain(password);
+    expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain(
+      password,
+    );
     expect((error as Error).message).toContain(h.users.password.username);
   });
 
   it("uses the default database from the claims", async () => {
     const h = harness();
     await using pool = createClickHousePool();
-    const result = await pool.withClient(
-      { host: h.host, port: h.httpPort, ...h.users.oneDb },
-      (client) => client.executeQuery("SELECT currentDatabase() AS db, count() AS n FROM items", { readOnly: true }),
+    const result = await pool.withClient({ host: h.host, port: h.httpPort, ...h.users.oneDb }, (client) =>
+      client.executeQuery("SELECT currentDatabase() AS db, count() AS n FROM items", { readOnly: true }),
     );
     expect(result.rows).toEqual([{ db: h.users.oneDb.database, n: "2" }]);
   });

@@ -64,7 +64,8 @@ export function createClickHousePool(options: PoolOptions = {}): ClickHousePool 
     throw new TypeError("maxSocketsPerClient must be a positive integer");
   }
   if (!(settings.requestTimeoutMs > 0)) throw new TypeError("requestTimeoutMs must be > 0");
-  if (settings.readOnlyLevel !== 1 && settings.readOnlyLevel !== 2) throw new TypeError("readOnlyLevel must be 1 or 2");
+  if (settings.readOnlyLevel !== 1 && settings.readOnlyLevel !== 2)
+    throw new TypeError("readOnlyLevel must be 1 or 2");
   const defaults = { ...options.defaults };
   const checkHost = compileHostAllowList(options.allowedHosts);
   const tlsFiles = new TlsFileReader(options.allowedTlsDirs);

@@ -27,10 +27,15 @@ describe("converterFor", () => {
     expect(convert(type, value)).toEqual(expected);
   });
 
-  it.each(["UInt32", "Float64", "String", "DateTime64(3, 'UTC')", "Array(String)", "Tuple(String, UInt8)", "JSON"])(
-    "needs no conversion for %s",
-    (type) => {
-      expect(converterFor(type)).toBeUndefined();
-    },
-  );
+  it.each([
+    "UInt32",
+    "Float64",
+    "String",
+    "DateTime64(3, 'UTC')",
+    "Array(String)",
+    "Tuple(String, UInt8)",
+    "JSON",
+  ])("needs no conversion for %s", (type) => {
+    expect(converterFor(type)).toBeUndefined();
+  });
 });

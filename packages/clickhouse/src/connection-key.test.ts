@@ -25,7 +25,9 @@ describe("normalizeConnection", () => {
   });
 
   it("gives equal claims the same key, whatever the spelling of the host", () => {
-    expect(key({ host: "DB.example.com", password: "p" })).toBe(key({ host: "db.example.com.", password: "p", port: 8123 }));
+    expect(key({ host: "DB.example.com", password: "p" })).toBe(
+      key({ host: "db.example.com.", password: "p", port: 8123 }),
+    );
   });
 
   it("gives any difference in the connection claims a different key", () => {

@@ -36,13 +36,15 @@ export const HTTPS_PORT = 8443;
 // "not set"; treat "" and 0 the same as an absent claim.
 function text(value: unknown, claim: string): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
-  if (typeof value !== "string") throw new DatabaseError("INVALID_CONNECTION", `The ${claim} claim must be a string`);
+  if (typeof value !== "string")
+    throw new DatabaseError("INVALID_CONNECTION", `The ${claim} claim must be a string`);
   return value;
 }
 
 function flag(value: unknown, claim: string): boolean {
   if (value === undefined || value === null) return false;
-  if (typeof value !== "boolean") throw new DatabaseError("INVALID_CONNECTION", `The ${claim} claim must be a boolean`);
+  if (typeof value !== "boolean")
+    throw new DatabaseError("INVALID_CONNECTION", `The ${claim} claim must be a boolean`);
   return value;
 }
 
@@ -100,7 +102,10 @@ export function normalizeConnection(
     };
   }
 
-  const passwordDigest = createHmac("sha256", passwordKey).update(password, "utf8").digest("base64url").slice(0, 22);
+  const passwordDigest = createHmac("sha256", passwordKey)
+    .update(password, "utf8")
+    .digest("base64url")
+    .slice(0, 22);
   const key = JSON.stringify([
     tls ? "https" : "http",
     host.host,

@@ -32,12 +32,19 @@ describe("normalizeHost", () => {
     expect(normalizeHost("::1").urlHost).toBe("[::1]");
   });
 
-  it.each(["evil.com/path", "user:pw@evil.com", "a b", "evil.com:8123", "", "-bad.com", "1.2.3.4.5", "fe80::1%eth0", "a..b"])(
-    "refuses %j",
-    (raw) => {
-      expect(() => normalizeHost(raw)).toThrow(expect.objectContaining({ code: "INVALID_CONNECTION" }));
-    },
-  );
+  it.each([
+    "evil.com/path",
+    "user:pw@evil.com",
+    "a b",
+    "evil.com:8123",
+    "",
+    "-bad.com",
+    "1.2.3.4.5",
+    "fe80::1%eth0",
+    "a..b",
+  ])("refuses %j", (raw) => {
+    expect(() => normalizeHost(raw)).toThrow(expect.objectContaining({ code: "INVALID_CONNECTION" }));
+  });
 });
 
 describe("compileHostAllowList", () => {
@@ -81,7 +88,9 @@ describe("compileHostAllowList", () => {
 
   it("names the host, not the rules, when refusing", () => {
     const check = compileHostAllowList(["secret-internal.example"]);
-    expect(() => check(normalizeHost("other.example"))).toThrow(/Host "other\.example" is not in the server's list/);
+    expect(() => check(normalizeHost("other.example"))).toThrow(
+      /Host "other\.example" is not in the server's list/,
+    );
     try {
       check(normalizeHost("other.example"));
     } catch (error) {

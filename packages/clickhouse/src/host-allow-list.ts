@@ -66,15 +66,18 @@ function compileRule(rule: string): CompiledRule {
     // the answer could change before the connection is made (DNS rebinding).
     return {
       text,
-      matches: (host) => host.ipVersion !== 0 && list.check(host.host, host.ipVersion === 4 ? "ipv4" : "ipv6"),
+      matches: (host) =>
+        host.ipVersion !== 0 && list.check(host.host, host.ipVersion === 4 ? "ipv4" : "ipv6"),
     };
   }
   if (text.startsWith("*.")) {
     const suffix = text.slice(1).toLowerCase();
-    if (suffix.length < 2 || suffix.includes("*")) throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
+    if (suffix.length < 2 || suffix.includes("*"))
+      throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
     return { text, matches: (host) => host.ipVersion === 0 && host.host.endsWith(suffix) };
   }
-  if (text === "" || text.includes("*")) throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
+  if (text === "" || text.includes("*"))
+    throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
   let exact: NormalizedHost;
   try {
     exact = normalizeHost(text);

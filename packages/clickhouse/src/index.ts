@@ -1,4 +1,9 @@
-export { type ClickHousePool, createClickHousePool, POOL_DEFAULTS, type PoolOptions } from "./clickhouse-pool.js";
+export {
+  type ClickHousePool,
+  createClickHousePool,
+  POOL_DEFAULTS,
+  type PoolOptions,
+} from "./clickhouse-pool.js";
 export { type ConnectionDefaults, HTTP_PORT, HTTPS_PORT } from "./connection-key.js";
 export {
   DATABASE_ERROR_CODES,

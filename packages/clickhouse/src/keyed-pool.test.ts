@@ -211,7 +211,11 @@ describe("KeyedPool", () => {
         async () => 1,
       ),
     ).rejects.toThrow("no");
-    await pool.use("a", async () => new FakeClient("a"), async () => 1);
+    await pool.use(
+      "a",
+      async () => new FakeClient("a"),
+      async () => 1,
+    );
     await pool.close();
     await pool.close();
     expect(destroyed).toEqual(["a"]);

@@ -50,7 +50,8 @@ export class KeyedPool<V> {
   private drained: (() => void) | undefined;
 
   constructor(private readonly options: KeyedPoolOptions<V>) {
-    if (!Number.isInteger(options.maxSize) || options.maxSize < 1) throw new TypeError("maxClients must be >= 1");
+    if (!Number.isInteger(options.maxSize) || options.maxSize < 1)
+      throw new TypeError("maxClients must be >= 1");
     if (!(options.idleTimeoutMs > 0)) throw new TypeError("idleTimeoutMs must be > 0");
     this.now = options.now ?? Date.now;
     const period = Math.min(Math.max(options.idleTimeoutMs / 4, 10), 30_000);
@@ -142,7 +143,8 @@ export class KeyedPool<V> {
   private sweepIdle(): void {
     const now = this.now();
     for (const entry of [...this.entries.values()]) {
-      if (entry.inFlight === 0 && now - entry.lastUsed >= this.options.idleTimeoutMs) this.evict(entry, "idle");
+      if (entry.inFlight === 0 && now - entry.lastUsed >= this.options.idleTimeoutMs)
+        this.evict(entry, "idle");
     }
   }
 

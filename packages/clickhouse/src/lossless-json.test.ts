@@ -24,7 +24,8 @@ describe("parseJsonLossless", () => {
   });
 
   it("parses nested values, strings with digits and escapes, and literals", () => {
-    const text = '{"a": [1, {"b": 12345678901234567890}], "s": "12345678901234567890 \\"q\\" \\u00e9", "t": true, "n": null}';
+    const text =
+      '{"a": [1, {"b": 12345678901234567890}], "s": "12345678901234567890 \\"q\\" \\u00e9", "t": true, "n": null}';
     expect(parseJsonLossless(text)).toEqual({
       a: [1, { b: "12345678901234567890" }],
       s: '12345678901234567890 "q" é',
@@ -39,12 +40,15 @@ describe("parseJsonLossless", () => {
     expect(Object.keys(value)).toEqual(["__proto__"]);
   });
 
-  it.each(["[1, 2", "[12345678901234567890,]", "{12345678901234567890: 1}", "[12345678901234567890] x", "nul"])(
-    "rejects invalid JSON: %s",
-    (text) => {
-      expect(() => parseJsonLossless(text)).toThrow(SyntaxError);
-    },
-  );
+  it.each([
+    "[1, 2",
+    "[12345678901234567890,]",
+    "{12345678901234567890: 1}",
+    "[12345678901234567890] x",
+    "nul",
+  ])("rejects invalid JSON: %s", (text) => {
+    expect(() => parseJsonLossless(text)).toThrow(SyntaxError);
+  });
 });
 
 describe("losslessNumber", () => {

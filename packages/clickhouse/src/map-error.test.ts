@@ -10,7 +10,10 @@ function withCode(message: string, code: string): Error {
 
 describe("scrub", () => {
   it("removes the password and credentials in URLs", () => {
-    const out = scrub("failed for http://alice:s3cret-pass@db.example:8123/?x and s3cret-pass again", "s3cret-pass");
+    const out = scrub(
+      "failed for http://alice:s3cret-pass@db.example:8123/?x and s3cret-pass again",
+      "s3cret-pass",
+    );
     expect(out).not.toContain("s3cret-pass");
     expect(out).toContain("http://***@db.example:8123/");
   });
@@ -29,7 +32,10 @@ describe("toDatabaseError", () => {
     [164, "READONLY", "READ_ONLY_VIOLATION"],
     [60, "UNKNOWN_TABLE", "QUERY_FAILED"],
   ])("maps ClickHouse code %d (%s) to %s, keeping code and type", (chCode, type, code) => {
-    const error = toDatabaseError(Object.assign(new Error("Something happened. "), { code: String(chCode), type }), context);
+    const error = toDatabaseError(
+      Object.assign(new Error("Something happened. "), { code: String(chCode), type }),
+      context,
+    );
     expect(error).toMatchObject({ code, clickhouseCode: chCode, clickhouseType: type });
   });
 
@@ -59,7 +65,9 @@ describe("toDatabaseError", () => {
 
   it("parses ClickHouse exceptions from plain errors (non-JSON error bodies)", () => {
     const error = toDatabaseError(
-      new Error("Code: 62. DB::Exception: Syntax error: failed at position 8. (SYNTAX_ERROR) (version 26.7.2.1)"),
+      new Error(
+        "Code: 62. DB::Exception: Syntax error: failed at position 8. (SYNTAX_ERROR) (version 26.7.2.1)",
+      ),
       context,
     );
     expect(error).toMatchObject({ code: "QUERY_FAILED", clickhouseCode: 62, clickhouseType: "SYNTAX_ERROR" });
@@ -79,8 +87,31 @@ describe("toDatabaseError", () => {
 describe("parseClickHouseException", () => {
   it("reads code, message and type from the innermost exception", () => {
     expect(
-      parseClickHouseException("Code: 395. DB::Exception: boom: while executing. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) (version 26.7.2.1)"),
-    ).toEqual({ code: 395, message: "boom: while executing.", type: "FUNCTION_THROW_IF_VALUE_IS_NON_ZERO" });
+      parseClickHouseException(
+        "Code: 395. DB::Exception: boom: while executing. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) (version 26.7.2.1)",
+      ),
+    ).toEqual({ code: 395, message: "boom: while executing", type: "FUNCTION_THROW_IF_VALUE_IS_NON_ZERO" });
     expect(parseClickHouseException("no exception here")).toBeUndefined();
+  });
+
+  it("keeps the whole message, including parenthesised words before the type", () => {
+    const text =
+      "Code: 62. DB::Exception: Syntax error: failed at position 43 (ORDER) (line 2, col 1): ORDER BY x. Expected one of: UNION, LIMIT. (SYNTAX_ERROR) (version 26.7.2.1)";
+    expect(parseClickHouseException(text)).toEqual({
+      code: 62,
+      type: "SYNTAX_ERROR",
+      message:
+        "Syntax error: failed at position 43 (ORDER) (line 2, col 1): ORDER BY x. Expected one of: UNION, LIMIT",
+    });
+  });
+
+  it("reads the tagged block ClickHouse writes into a stream since 25.11", () => {
+    const text =
+      "\r\n__exception__\r\ntagtagtag\r\nCode: 395. DB::Exception: boom. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) (version 26.7.2.1)\n96 tagtagtag\r\n__exception__\r\n";
+    expect(parseClickHouseException(text)).toEqual({
+      code: 395,
+      type: "FUNCTION_THROW_IF_VALUE_IS_NON_ZERO",
+      message: "boom",
+    });
   });
 });

@@ -73,13 +73,27 @@ interface ClickHouseLike {
   message: string;
 }
 
-const CLICKHOUSE_EXCEPTION = /Code: (\d+)\.\s.*?Exception: (.*?)\(([A-Z][A-Z0-9_]{2,})\)/s;
-
-/** Finds a ClickHouse exception (`Code: 60. DB::Exception: … (UNKNOWN_TABLE)`) in raw text. */
+/**
+ * Finds a ClickHouse exception in raw text: an error answer's body, or the block written into a
+ * result stream (`Code: 62. DB::Exception: Syntax error: … (SYNTAX_ERROR) (version 26.7.2.1)`).
+ * Keeps the whole message: its tail ("Expected one of: …") is what lets a model fix its SQL.
+ */
 export function parseClickHouseException(text: string): ClickHouseLike | undefined {
-  const match = CLICKHOUSE_EXCEPTION.exec(text);
-  if (!match) return undefined;
-  return { code: Number(match[1]), message: match[2]!.trim(), type: match[3] };
+  const start = text.search(/Code: \d+\. /);
+  if (start === -1) return undefined;
+  let body = text.slice(start);
+  // Since 25.11 the block ends with "\n<length> <tag>\r\n__exception__".
+  const end = body.search(/\n\d+ \S+\r?\n__exception__/);
+  if (end !== -1) body = body.slice(0, end);
+  body = body.trim();
+  const code = Number(/^Code: (\d+)/.exec(body)![1]);
+  const version = body.search(/\s*\(version [^)]*\)\.?$/);
+  const head = version === -1 ? body : body.slice(0, version);
+  const type = /\s*\(([A-Z][A-Z0-9_]{2,})\)\.?$/.exec(head);
+  const message = (type ? head.slice(0, type.index) : head)
+    .replace(/^Code: \d+\.\s*(DB::Exception: )?/, "")
+    .replace(/\.\s*$/, "");
+  return { code, type: type?.[1], message };
 }
 
 function asClickHouseError(error: unknown): ClickHouseLike | undefined {
@@ -103,16 +117,27 @@ export function clickHouseError(ch: ClickHouseLike, context: ErrorContext): Data
       details,
     );
   }
-  return new DatabaseError(code, `${scrub(ch.message.replace(/\.?\s*$/, ""), context.password)}${suffix}`, details);
+  return new DatabaseError(
+    code,
+    `${scrub(ch.message.replace(/\.?\s*$/, ""), context.password)}${suffix}`,
+    details,
+  );
 }
 
 /** Maps anything thrown by @clickhouse/client or Node's HTTP stack to a DatabaseError. */
-export function toDatabaseError(error: unknown, context: ErrorContext): DatabaseError {
+export function toDatabaseError(
+  error: unknown,
+  context: ErrorContext,
+  phase: "request" | "stream" = "request",
+): DatabaseError {
   if (error instanceof DatabaseError) return error;
-  const ch = asClickHouseError(error) ?? (error instanceof Error ? parseClickHouseException(error.message) : undefined);
+  const ch =
+    asClickHouseError(error) ??
+    (error instanceof Error ? parseClickHouseException(error.message) : undefined);
   if (ch) return clickHouseError(ch, context);
 
-  const systemCode = typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : undefined;
+  const systemCode =
+    typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : undefined;
   const raw = error instanceof Error ? error.message : String(error);
   const detail = scrub(raw, context.password);
   const where = `${context.host}:${context.port}`;
@@ -120,12 +145,32 @@ export function toDatabaseError(error: unknown, context: ErrorContext): Database
     return new DatabaseError("TLS_FAILED", `TLS connection to ${where} failed: ${detail}`, { systemCode });
   }
   if (systemCode && NETWORK_CODES.has(systemCode)) {
-    // A TLS server that rejects the handshake (e.g. no client certificate) often just resets.
-    const code = context.tls && systemCode === "ECONNRESET" ? "TLS_FAILED" : "CONNECT_FAILED";
-    return new DatabaseError(code, `Could not connect to ClickHouse at ${where}: ${detail}`, { systemCode });
+    if (phase === "stream") {
+      return new DatabaseError(
+        "CONNECT_FAILED",
+        `Connection to ${where} lost while reading the result: ${detail}`,
+        {
+          systemCode,
+        },
+      );
+    }
+    if (context.tls && systemCode === "ECONNRESET") {
+      // A TLS server that refuses the client certificate (TLS 1.3) often just closes the connection.
+      return new DatabaseError(
+        "TLS_FAILED",
+        `The TLS connection to ${where} was closed before ClickHouse answered (is the client certificate accepted?): ${detail}`,
+        { systemCode },
+      );
+    }
+    return new DatabaseError("CONNECT_FAILED", `Could not connect to ClickHouse at ${where}: ${detail}`, {
+      systemCode,
+    });
   }
   if (raw === "Timeout error.") {
-    return new DatabaseError("QUERY_TIMEOUT", `No response from ClickHouse at ${where} within the request timeout`);
+    return new DatabaseError(
+      "QUERY_TIMEOUT",
+      `No response from ClickHouse at ${where} within the request timeout`,
+    );
   }
   return new DatabaseError(
     "CONNECT_FAILED",

@@ -3,10 +3,21 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { Readable } from "node:stream";
 import { createSecureContext } from "node:tls";
-import { type ClickHouseClient, ClickHouseLogLevel, type ClickHouseSettings, createClient } from "@clickhouse/client";
+import {
+  type ClickHouseClient,
+  ClickHouseLogLevel,
+  type ClickHouseSettings,
+  createClient,
+} from "@clickhouse/client";
 import type { NormalizedConnection } from "./connection-key.js";
 import { DatabaseError } from "./errors.js";
-import { clickHouseError, type ErrorContext, parseClickHouseException, toDatabaseError } from "./map-error.js";
+import {
+  clickHouseError,
+  type ErrorContext,
+  parseClickHouseException,
+  scrub,
+  toDatabaseError,
+} from "./map-error.js";
 import { ResultReader } from "./result-reader.js";
 import { analyzeStatement } from "./sql-statement.js";
 import type { TlsFileReader } from "./tls-files.js";
@@ -91,8 +102,15 @@ export interface PooledClient {
   readonly key: string;
   executeQuery(sql: string, options: QueryOptions): Promise<QueryResult>;
   listDatabases(options?: { signal?: AbortSignal }): Promise<string[]>;
-  listTables(database: string, options?: ListTablesOptions): Promise<{ tables: TableInfo[]; nextCursor?: string }>;
-  describeTable(database: string, table: string, options?: { signal?: AbortSignal }): Promise<TableDescription>;
+  listTables(
+    database: string,
+    options?: ListTablesOptions,
+  ): Promise<{ tables: TableInfo[]; nextCursor?: string }>;
+  describeTable(
+    database: string,
+    table: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<TableDescription>;
   /** `SELECT 1`: checks reachability and credentials (ClickHouse's /ping checks neither). */
   ping(): Promise<void>;
 }
@@ -142,7 +160,7 @@ export class ClickHouseConnection implements PooledClient {
   private closed = false;
 
   private constructor(
-    private readonly connection: NormalizedConnection,
+    connection: NormalizedConnection,
     private readonly options: ClientSettings,
     agent: http.Agent,
   ) {
@@ -173,12 +191,17 @@ export class ClickHouseConnection implements PooledClient {
     options: ClientSettings,
     tlsFiles: TlsFileReader,
   ): Promise<ClickHouseConnection> {
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: options.maxSockets,
+      maxFreeSockets: options.maxSockets,
+    };
     let agent: http.Agent;
     if (connection.tls) {
       const { caCert, clientCert, clientKey, insecureSkipVerify } = connection.tls;
       const ca = caCert === undefined ? undefined : await tlsFiles.read(caCert, "CA certificate");
-      const cert = clientCert === undefined ? undefined : await tlsFiles.read(clientCert, "client certificate");
+      const cert =
+        clientCert === undefined ? undefined : await tlsFiles.read(clientCert, "client certificate");
       const key = clientKey === undefined ? undefined : await tlsFiles.read(clientKey, "client key");
       const material = { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
       try {
@@ -216,11 +239,11 @@ export class ClickHouseConnection implements PooledClient {
 
   async ping(): Promise<void> {
     this.checkOpen();
-    try {
-      await this.client.command({ query: "SELECT 1" });
-    } catch (error) {
-      throw toDatabaseError(error, this.context);
-    }
+    // No settings at all (profile level 1), so that it works for every user.
+    await this.attempt(
+      { query: `SELECT 1\nFORMAT ${FORMAT}`, kind: "read", readOnly: false, queryId: randomUUID() },
+      1,
+    );
   }
 
   async executeQuery(sql: string, options: QueryOptions): Promise<QueryResult> {
@@ -261,7 +284,11 @@ export class ClickHouseConnection implements PooledClient {
   }
 
   async listDatabases(options: { signal?: AbortSignal } = {}): Promise<string[]> {
-    const result = await this.metadataQuery("SELECT name FROM system.databases ORDER BY name", {}, options.signal);
+    const result = await this.metadataQuery(
+      "SELECT name FROM system.databases ORDER BY name",
+      {},
+      options.signal,
+    );
     return result.rows.map((row) => String(row.name));
   }
 
@@ -271,7 +298,10 @@ export class ClickHouseConnection implements PooledClient {
   ): Promise<{ tables: TableInfo[]; nextCursor?: string }> {
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw new DatabaseError("INVALID_ARGUMENT", `pageSize must be an integer between 1 and ${MAX_PAGE_SIZE}`);
+      throw new DatabaseError(
+        "INVALID_ARGUMENT",
+        `pageSize must be an integer between 1 and ${MAX_PAGE_SIZE}`,
+      );
     }
     const like = options.like === undefined || options.like === "" ? undefined : options.like;
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, database, like);
@@ -281,7 +311,12 @@ export class ClickHouseConnection implements PooledClient {
          after === undefined ? "" : " AND name > {after:String}"
        }
        ORDER BY name LIMIT {limit:UInt32}`,
-      { database, limit: pageSize + 1, ...(like !== undefined && { like }), ...(after !== undefined && { after }) },
+      {
+        database,
+        limit: pageSize + 1,
+        ...(like !== undefined && { like }),
+        ...(after !== undefined && { after }),
+      },
       options.signal,
     );
     const tables = result.rows.slice(0, pageSize).map(
@@ -314,7 +349,11 @@ export class ClickHouseConnection implements PooledClient {
     const info = found.rows[0];
     if (!info) {
       // Let the server say why (unknown database or table, or not enough privileges).
-      await this.metadataQuery("DESCRIBE TABLE {database:Identifier}.{table:Identifier}", params, options.signal);
+      await this.metadataQuery(
+        "DESCRIBE TABLE {database:Identifier}.{table:Identifier}",
+        params,
+        options.signal,
+      );
       throw new DatabaseError("QUERY_FAILED", `Table ${database}.${table} is not listed in system.tables`);
     }
     const columns = await this.metadataQuery(
@@ -342,7 +381,11 @@ export class ClickHouseConnection implements PooledClient {
     };
   }
 
-  private metadataQuery(sql: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<QueryResult> {
+  private metadataQuery(
+    sql: string,
+    params: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<QueryResult> {
     this.checkOpen();
     if (signal?.aborted) return Promise.reject(cancelledError());
     return this.run({
@@ -378,7 +421,12 @@ export class ClickHouseConnection implements PooledClient {
   private async probeProfileReadonly(): Promise<0 | 1 | 2> {
     try {
       const result = await this.attempt(
-        { query: `SELECT getSetting('readonly') AS level\nFORMAT ${FORMAT}`, kind: "read", readOnly: false, queryId: randomUUID() },
+        {
+          query: `SELECT getSetting('readonly') AS level\nFORMAT ${FORMAT}`,
+          kind: "read",
+          readOnly: false,
+          queryId: randomUUID(),
+        },
         1,
       );
       const level = Number(result.rows[0]?.level);
@@ -439,6 +487,8 @@ export class ClickHouseConnection implements PooledClient {
           query_id: options.queryId,
           clickhouse_settings: this.settingsFor(options, profileLevel),
           abort_signal: controller.signal,
+          // Error bodies are read below: the client's own parsing keeps only part of the message.
+          ignore_error_response: true,
           ...(options.params && { query_params: options.params }),
         });
       } catch (error) {
@@ -449,10 +499,16 @@ export class ClickHouseConnection implements PooledClient {
         throw toDatabaseError(error, this.context);
       }
       const stream = response.stream as Readable;
-      const reader = new ResultReader({
-        ...(options.maxRows !== undefined && { maxRows: options.maxRows }),
-        ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
-      });
+      const status = response.http_status_code ?? 200;
+      const exceptionCode = response.response_headers["x-clickhouse-exception-code"];
+      const failed = status < 200 || status >= 300 || exceptionCode !== undefined;
+      const reader = new ResultReader(
+        {
+          ...(options.maxRows !== undefined && { maxRows: options.maxRows }),
+          ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
+        },
+        failed,
+      );
       const destroy = () => stream.destroy(new CutShort());
       controller.signal.addEventListener("abort", destroy, { once: true });
       if (controller.signal.aborted) destroy();
@@ -469,33 +525,78 @@ export class ClickHouseConnection implements PooledClient {
           cutShort = true;
           throw abortError(aborted, options);
         }
-        throw toDatabaseError(error, this.context);
+        // The server may close the connection right after writing an exception into the body.
+        reader.finish();
+        throw this.streamException(reader) ?? toDatabaseError(error, this.context, "stream");
       } finally {
         controller.signal.removeEventListener("abort", destroy);
       }
+      if (failed) throw this.responseError(status, exceptionCode, reader.errorText ?? "");
       if (reader.errorText !== undefined) {
-        const exception = parseClickHouseException(reader.errorText);
-        if (exception) throw clickHouseError(exception, this.context);
-        throw new DatabaseError("QUERY_FAILED", "ClickHouse returned output that is not in the requested format");
+        const exception = this.streamException(reader);
+        if (exception) throw exception;
+        // A statement that ran may still print in another format (users who cannot be sent
+        // default_format); reporting it as failed would invite running it twice.
+        if (options.kind === "write")
+          return this.rawOutput(options.queryId, reader, response.summary, started);
+        throw new DatabaseError(
+          "QUERY_FAILED",
+          "ClickHouse returned output that is not in the requested format",
+        );
       }
-      const summary = response.summary;
       return {
         queryId: options.queryId,
         columns: (reader.names ?? []).map((name, i) => ({ name, type: reader.types?.[i] ?? "" })),
         rows: reader.rows,
         rowCount: reader.rows.length,
         ...(reader.truncated && { truncated: reader.truncated }),
-        statistics: {
-          elapsedMs: Math.round(performance.now() - started),
-          rowsRead: Number(summary?.read_rows ?? 0),
-          bytesRead: Number(summary?.read_bytes ?? 0),
-        },
+        statistics: statistics(response.summary, started),
       };
     } finally {
       clearTimeout(deadline);
       options.signal?.removeEventListener("abort", onSignal);
       if (cutShort) await this.kill(options.queryId);
     }
+  }
+
+  private rawOutput(
+    queryId: string,
+    reader: ResultReader,
+    summary: Summary | undefined,
+    started: number,
+  ): QueryResult {
+    const text = [...(reader.names ? [JSON.stringify(reader.names)] : []), reader.errorText ?? ""]
+      .join("\n")
+      .trimEnd();
+    return {
+      queryId,
+      columns: [{ name: "output", type: "String" }],
+      rows: [{ output: text }],
+      rowCount: 1,
+      statistics: statistics(summary, started),
+    };
+  }
+
+  /** An error answer: ClickHouse's exception text, or something that is not ClickHouse at all. */
+  private responseError(status: number, exceptionCode: unknown, body: string): DatabaseError {
+    const exception = parseClickHouseException(body);
+    if (exception) return clickHouseError(exception, this.context);
+    const code = Number(exceptionCode);
+    if (Number.isInteger(code) && code > 0) {
+      return clickHouseError(
+        { code, type: undefined, message: body.trim() || `HTTP ${status}` },
+        this.context,
+      );
+    }
+    return new DatabaseError(
+      "CONNECT_FAILED",
+      `Unexpected HTTP ${status} from ${this.context.host}:${this.context.port} (is it a ClickHouse HTTP port?): ${scrub(body.trim().slice(0, 200), this.context.password)}`,
+    );
+  }
+
+  private streamException(reader: ResultReader): DatabaseError | undefined {
+    const exception = reader.errorText === undefined ? undefined : parseClickHouseException(reader.errorText);
+    return exception && clickHouseError(exception, this.context);
   }
 
   /**
@@ -514,6 +615,16 @@ export class ClickHouseConnection implements PooledClient {
       // Best effort: the closed connection has already asked the server to stop.
     }
   }
+}
+
+type Summary = { read_rows?: string; read_bytes?: string };
+
+function statistics(summary: Summary | undefined, started: number): QueryResult["statistics"] {
+  return {
+    elapsedMs: Math.round(performance.now() - started),
+    rowsRead: Number(summary?.read_rows ?? 0),
+    bytesRead: Number(summary?.read_bytes ?? 0),
+  };
 }
 
 function cancelledError(): DatabaseError {
@@ -551,7 +662,9 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
 }
 
 function encodeCursor(database: string, like: string | undefined, after: string): string {
-  return Buffer.from(JSON.stringify({ d: database, l: like ?? null, a: after }), "utf8").toString("base64url");
+  return Buffer.from(JSON.stringify({ d: database, l: like ?? null, a: after }), "utf8").toString(
+    "base64url",
+  );
 }
 
 function decodeCursor(cursor: string, database: string, like: string | undefined): string {

@@ -66,7 +66,10 @@ describe("ResultReader", () => {
 
   it("collects an exception appended as plain text (older servers)", () => {
     const reader = new ResultReader({});
-    feed(reader, `${header + row(1)}Code: 241. DB::Exception: Memory limit exceeded. (MEMORY_LIMIT_EXCEEDED)\n`);
+    feed(
+      reader,
+      `${header + row(1)}Code: 241. DB::Exception: Memory limit exceeded. (MEMORY_LIMIT_EXCEEDED)\n`,
+    );
     expect(reader.errorText).toContain("MEMORY_LIMIT_EXCEEDED");
   });
 

@@ -27,7 +27,13 @@ export class ResultReader {
   private partial: Buffer[] = [];
   private converters: (Converter | undefined)[] = [];
 
-  constructor(private readonly limits: ReaderLimits) {}
+  /** `failed`: the body is an error answer, to be kept as `errorText` from the first byte. */
+  constructor(
+    private readonly limits: ReaderLimits,
+    failed = false,
+  ) {
+    if (failed) this.errorText = "";
+  }
 
   /** Returns true when no more input is wanted (a cap fired or the error text is long enough). */
   push(chunk: Buffer): boolean {

@@ -33,7 +33,7 @@ describe("classifyStatement", () => {
     "SELECT 1;;  ",
     "SELECT $$;DROP TABLE t$$",
     "SELECT $tag$; DROP $$ TABLE t$tag$",
-    "SELECT `weird;name` FROM \"other;name\"",
+    'SELECT `weird;name` FROM "other;name"',
     "SELECT 'it''s; fine'",
     "SELECT 'back\\'slash; ok'",
     "SELECT 1 # comment; DROP TABLE t",
@@ -75,13 +75,7 @@ describe("classifyStatement", () => {
     expect(code(() => classifyStatement(sql))).toBe("READ_ONLY_VIOLATION");
   });
 
-  it.each([
-    "",
-    "   ",
-    "-- only a comment",
-    "/* only */",
-    ";",
-  ])("refuses empty text: %j", (sql) => {
+  it.each(["", "   ", "-- only a comment", "/* only */", ";"])("refuses empty text: %j", (sql) => {
     expect(code(() => classifyStatement(sql))).toBe("INVALID_QUERY");
   });
 
@@ -102,7 +96,9 @@ describe("classifyStatement", () => {
   });
 
   it("strips surrounding comments and semicolons from the statement", () => {
-    expect(classifyStatement("-- hi\n  SELECT 1 /* mid */ + 2 ; -- bye").statement).toBe("SELECT 1 /* mid */ + 2");
+    expect(classifyStatement("-- hi\n  SELECT 1 /* mid */ + 2 ; -- bye").statement).toBe(
+      "SELECT 1 /* mid */ + 2",
+    );
   });
 });
 

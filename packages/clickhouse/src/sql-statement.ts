@@ -215,7 +215,10 @@ export function analyzeStatement(sql: string): StatementAnalysis {
 export function classifyStatement(sql: string): { kind: "read" | "write"; statement: string } {
   const analysis = analyzeStatement(sql);
   if (analysis.statementCount > 1) {
-    throw new DatabaseError("READ_ONLY_VIOLATION", "Only one statement per query is allowed in read-only mode");
+    throw new DatabaseError(
+      "READ_ONLY_VIOLATION",
+      "Only one statement per query is allowed in read-only mode",
+    );
   }
   return { kind: analysis.kind, statement: analysis.statement };
 }

@@ -63,7 +63,9 @@ describe("TlsFileReader", () => {
 
   it("reads anywhere when no directories are configured", async () => {
     const reader = new TlsFileReader(undefined);
-    expect((await reader.read(path.join(outside, "secret.pem"), "CA certificate")).toString()).toBe("outside");
+    expect((await reader.read(path.join(outside, "secret.pem"), "CA certificate")).toString()).toBe(
+      "outside",
+    );
     await expect(reader.read(path.join(outside, "nope.pem"), "CA certificate")).rejects.toMatchObject({
       code: "TLS_FILE_UNREADABLE",
     });

@@ -11,7 +11,12 @@ interface AllowedDir {
 
 function isInside(dir: string, file: string): boolean {
   const relative = path.relative(dir, file);
-  return relative !== "" && relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+  return (
+    relative !== "" &&
+    relative !== ".." &&
+    !relative.startsWith(`..${path.sep}`) &&
+    !path.isAbsolute(relative)
+  );
 }
 
 /**
@@ -26,7 +31,8 @@ export class TlsFileReader {
   constructor(allowedDirs: readonly string[] | undefined) {
     if (allowedDirs !== undefined) {
       for (const dir of allowedDirs) {
-        if (typeof dir !== "string" || dir === "") throw new TypeError("allowedTlsDirs entries must be non-empty paths");
+        if (typeof dir !== "string" || dir === "")
+          throw new TypeError("allowedTlsDirs entries must be non-empty paths");
       }
       this.allowed = Promise.all(
         allowedDirs.map(async (dir) => {

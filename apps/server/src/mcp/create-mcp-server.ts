@@ -10,7 +10,6 @@ import {
 import type { Logger } from "pino";
 import { z } from "zod";
 import { toolErrorResult } from "../http-errors.js";
-import type { InFlight } from "../in-flight.js";
 import type { Metrics } from "../metrics.js";
 import type { EffectiveLimits } from "./effective-limits.js";
 
@@ -24,8 +23,6 @@ export interface McpContext {
   metrics: Metrics;
   /** Aborts every tool call of this server (an aborted HTTP request, shutdown). */
   signal?: AbortSignal;
-  /** Lets shutdown wait for running tool calls. */
-  inFlight?: InFlight;
   /** Reported as serverInfo.version. */
   version?: string;
 }
@@ -178,26 +175,23 @@ export function createMcpServer(ctx: McpContext): McpServer {
     extraSignal: AbortSignal,
     fn: (client: PooledClient, signal: AbortSignal) => Promise<CallToolResult>,
   ): Promise<CallToolResult> {
-    const work = async (): Promise<CallToolResult> => {
-      const started = performance.now();
-      const signal = combine(extraSignal, ctx.signal, ctx.inFlight?.signal) as AbortSignal;
-      const seconds = () => (performance.now() - started) / 1000;
-      try {
-        const result = await pool.withClient(connection, (client) => fn(client, signal));
-        const durationMs = Math.round(seconds() * 1000);
-        metrics.recordToolCall(tool, "ok", seconds());
-        const partial = (result.structuredContent as { truncated?: unknown } | undefined)?.truncated !== undefined;
-        logger.info({ tool, outcome: "ok", durationMs, ...(partial && { partial }) }, "tool call");
-        return result;
-      } catch (error) {
-        const mapped = toolErrorResult(error, signal);
-        const durationMs = Math.round(seconds() * 1000);
-        metrics.recordToolCall(tool, mapped.outcome, seconds());
-        logger.info({ tool, outcome: mapped.outcome, durationMs, ...mapped.log }, "tool call");
-        return mapped.result;
-      }
-    };
-    return ctx.inFlight ? ctx.inFlight.track(work) : work();
+    const started = performance.now();
+    const signal = combine(extraSignal, ctx.signal) as AbortSignal;
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const result = await pool.withClient(connection, (client) => fn(client, signal));
+      const durationMs = Math.round(seconds() * 1000);
+      metrics.recordToolCall(tool, "ok", seconds());
+      const partial = (result.structuredContent as { truncated?: unknown } | undefined)?.truncated !== undefined;
+      logger.info({ tool, outcome: "ok", durationMs, ...(partial && { partial }) }, "tool call");
+      return result;
+    } catch (error) {
+      const mapped = toolErrorResult(error, signal);
+      const durationMs = Math.round(seconds() * 1000);
+      metrics.recordToolCall(tool, mapped.outcome, seconds());
+      logger.info({ tool, outcome: mapped.outcome, durationMs, ...mapped.log }, "tool call");
+      return mapped.result;
+    }
   }
 
   server.registerTool(

@@ -3,6 +3,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   connectClient,
+  eventually,
   harnessClaims,
   mcpUrl,
   sensitiveValues,
@@ -268,15 +269,6 @@ describe("cancellation", () => {
     });
     const rows = await result.json<{ n: string | number }>();
     return Number(rows[0]?.n ?? 0);
-  }
-
-  async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`timed out waiting until ${what}`);
   }
 
   it("stops the query on notifications/cancelled (SSE)", async () => {

@@ -1,18 +1,21 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Authenticator } from "../auth/authenticate.js";
 import { httpError, jsonResponse } from "../http-errors.js";
 import type { McpServerFactory } from "./mcp-shared.js";
 import { rejectToken } from "./mcp-shared.js";
 import { SseServerTransport } from "../transports/sse-transport.js";
 import type { Logger } from "pino";
+import type { InFlight } from "../in-flight.js";
 import type { Metrics } from "../metrics.js";
 
 interface Session {
   /** Unset until the stream callback has run (the slot is reserved before the stream opens). */
   transport?: SseServerTransport;
   tokenDigest?: Buffer;
+  /** Settles once the session is torn down (MCP server closed, counted out). */
+  ended?: Promise<void>;
 }
 
 export interface SseRoutesOptions {
@@ -22,6 +25,8 @@ export interface SseRoutesOptions {
   metrics: Metrics;
   maxSessions: number;
   keepAliveMs: number;
+  /** Counts unanswered requests, so shutdown can wait for their answers to be sent. */
+  inFlight: InFlight;
   isShuttingDown: () => boolean;
 }
 
@@ -67,12 +72,18 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
     const endpoint = `${pathToken ? `/${pathToken}` : ""}/message?sessionId=${sessionId}`;
     const sessionLogger = logger.child({ sessionId });
 
-    return streamSSE(c, async (stream) => {
+    return streamSSE(c, (stream) => {
+      session.ended = runSession(stream);
+      return session.ended;
+    });
+
+    async function runSession(stream: SSEStreamingApi): Promise<void> {
       const started = performance.now();
       const transport = new SseServerTransport(stream, {
         sessionId,
         endpoint,
         keepAliveMs: options.keepAliveMs,
+        onRequest: () => options.inFlight.begin(),
       });
       session.transport = transport;
       const server = options.createServer(outcome.auth, { logger: sessionLogger });
@@ -89,7 +100,7 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
         await server.close().catch(() => {});
         sessionLogger.info({ durationMs: Math.round(performance.now() - started) }, "SSE session closed");
       }
-    });
+    }
   }
 
   async function message(c: Context): Promise<Response> {
@@ -135,7 +146,9 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
       return sessions.size;
     },
     async closeAll() {
-      await Promise.all([...sessions.values()].map((session) => session.transport?.close()));
+      const open = [...sessions.values()];
+      await Promise.all(open.map((session) => session.transport?.close()));
+      await Promise.all(open.map((session) => session.ended));
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { Logger } from "pino";
 import type { Authenticator } from "../auth/authenticate.js";
 import { httpError, jsonResponse } from "../http-errors.js";
+import type { InFlight } from "../in-flight.js";
 import type { Metrics } from "../metrics.js";
 import { type McpServerFactory, rejectToken } from "./mcp-shared.js";
 
@@ -12,6 +13,8 @@ export interface StreamableRoutesOptions {
   logger: Logger;
   metrics: Metrics;
   maxBodyBytes: number;
+  /** Counts requests being answered, so shutdown can wait for them; its signal aborts them. */
+  inFlight: InFlight;
   isShuttingDown: () => boolean;
   /** The request's abort signal, taken before any middleware wrapped the request. */
   requestSignal: (c: Context) => AbortSignal;
@@ -47,20 +50,26 @@ export function createStreamableHandler(options: StreamableRoutesOptions) {
     if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
 
     // A client that hangs up aborts this signal, which cancels the running query.
-    const signal = options.requestSignal(c);
-    const server = options.createServer(outcome.auth, { logger: logger.child({ reqId: c.get("requestId") }), signal });
+    const requestSignal = options.requestSignal(c);
+    const server = options.createServer(outcome.auth, {
+      logger: logger.child({ reqId: c.get("requestId") }),
+      signal: requestSignal,
+    });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
       maxRequestBodySize: options.maxBodyBytes,
     });
-    try {
-      await server.connect(transport);
-      // With JSON responses the transport resolves only once every reply is ready; a cancelled
-      // call never replies, so stop waiting when the client is gone.
-      return await Promise.race([transport.handleRequest(c.req.raw), whenAborted(signal)]);
-    } finally {
-      await server.close().catch(() => {});
-    }
+    return options.inFlight.track(async () => {
+      try {
+        await server.connect(transport);
+        // With JSON responses the transport resolves only once every reply is ready; a cancelled
+        // call never replies, so stop waiting when the client is gone or shutdown gives up.
+        const stop = AbortSignal.any([requestSignal, options.inFlight.signal]);
+        return await Promise.race([transport.handleRequest(c.req.raw), whenAborted(stop)]);
+      } finally {
+        await server.close().catch(() => {});
+      }
+    });
   };
 }

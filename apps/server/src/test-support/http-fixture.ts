@@ -229,3 +229,13 @@ export function textOf(result: { content?: unknown }): string {
     .map((c) => c.text)
     .join("\n");
 }
+
+/** Polls `check` until it holds (behaviour, not timing: the bound only stops a hung test). */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}

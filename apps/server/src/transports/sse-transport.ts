@@ -1,5 +1,10 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { type JSONRPCMessage, JSONRPCMessageSchema, type MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+  type MessageExtraInfo,
+  type RequestId,
+} from "@modelcontextprotocol/sdk/types.js";
 import type { SSEStreamingApi } from "hono/streaming";
 
 export interface SseServerTransportOptions {
@@ -8,6 +13,8 @@ export interface SseServerTransportOptions {
   endpoint: string;
   /** Interval between `: keep-alive` comments; 0 disables them. */
   keepAliveMs: number;
+  /** Called for each request received; the returned function when it is answered, cancelled or the stream ends. */
+  onRequest?: () => () => void;
 }
 
 /**
@@ -26,6 +33,7 @@ export class SseServerTransport implements Transport {
   readonly #options: SseServerTransportOptions;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  readonly #pending = new Map<RequestId, () => void>();
   #resolveClosed!: () => void;
   /** Settles when the session ends, from either side; the `streamSSE` callback awaits it. */
   readonly closed: Promise<void>;
@@ -60,13 +68,29 @@ export class SseServerTransport implements Transport {
     if (this.#closed) throw new Error("SSE stream closed");
     // JSON.stringify never emits a raw newline, so one data line carries the whole message.
     await this.#stream.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    if (("result" in message || "error" in message) && message.id !== undefined) this.#settle(message.id);
   }
 
   /** Delivers a message POSTed by the client; throws when it is not a JSON-RPC message. */
   receive(body: unknown, extra?: MessageExtraInfo): void {
     const parsed = JSONRPCMessageSchema.safeParse(body);
     if (!parsed.success) throw new TypeError("not a JSON-RPC message");
-    this.onmessage?.(parsed.data, extra);
+    const message = parsed.data;
+    if ("method" in message) {
+      if ("id" in message && this.#options.onRequest && !this.#pending.has(message.id)) {
+        this.#pending.set(message.id, this.#options.onRequest());
+      } else if (message.method === "notifications/cancelled") {
+        // A cancelled request is never answered.
+        const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+        if (requestId !== undefined) this.#settle(requestId);
+      }
+    }
+    this.onmessage?.(message, extra);
+  }
+
+  #settle(id: RequestId): void {
+    this.#pending.get(id)?.();
+    this.#pending.delete(id);
   }
 
   async close(): Promise<void> {
@@ -78,6 +102,8 @@ export class SseServerTransport implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#keepAlive) clearInterval(this.#keepAlive);
+    for (const end of this.#pending.values()) end();
+    this.#pending.clear();
     this.#resolveClosed();
     this.onclose?.();
   }
