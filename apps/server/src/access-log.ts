@@ -12,7 +12,16 @@ export interface AppEnv {
   };
 }
 
-const STATIC_PATHS = new Set(["/", "/health", "/livez", "/metrics", "/sse", "/mcp", "/message", "/jwe-token-generator"]);
+const STATIC_PATHS = new Set([
+  "/",
+  "/health",
+  "/livez",
+  "/metrics",
+  "/sse",
+  "/mcp",
+  "/message",
+  "/jwe-token-generator",
+]);
 const TOKEN_SUFFIXES = new Set(["sse", "mcp", "message"]);
 
 /**
@@ -24,7 +33,8 @@ export function redactPath(path: string): string {
   if (STATIC_PATHS.has(path)) return path;
   const segments = path.split("/");
   const suffix = segments[2];
-  if (segments.length === 3 && suffix !== undefined && TOKEN_SUFFIXES.has(suffix)) return `/<redacted>/${suffix}`;
+  if (segments.length === 3 && suffix !== undefined && TOKEN_SUFFIXES.has(suffix))
+    return `/<redacted>/${suffix}`;
   return "/<redacted>";
 }
 

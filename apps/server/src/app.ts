@@ -14,8 +14,8 @@ import { effectiveLimits } from "./mcp/effective-limits.js";
 import type { Metrics } from "./metrics.js";
 import { createGeneratorHandler } from "./routes/generator.js";
 import { createHealthHandler, livez } from "./routes/health.js";
-import { createSseRoutes } from "./routes/mcp-sse.js";
 import type { McpServerFactory } from "./routes/mcp-shared.js";
+import { createSseRoutes } from "./routes/mcp-sse.js";
 import { createStreamableHandler } from "./routes/mcp-streamable.js";
 import { hostOriginGuard } from "./security.js";
 
@@ -113,7 +113,11 @@ export function createApp(deps: AppDeps): ServerApp {
       maxSize: config.http.maxBodyBytes,
       onError: () =>
         jsonResponse(
-          httpError(413, "payload_too_large", `the request body is larger than ${config.http.maxBodyBytes} bytes`),
+          httpError(
+            413,
+            "payload_too_large",
+            `the request body is larger than ${config.http.maxBodyBytes} bytes`,
+          ),
         ),
     }),
   );

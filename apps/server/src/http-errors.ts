@@ -43,7 +43,8 @@ export interface TokenRejection {
 
 /** The token-rejection reason for any error thrown while verifying a token. */
 export function tokenRejection(error: unknown): TokenRejection {
-  if (isTokenError(error)) return error.claim === undefined ? { code: error.code } : { code: error.code, claim: error.claim };
+  if (isTokenError(error))
+    return error.claim === undefined ? { code: error.code } : { code: error.code, claim: error.claim };
   // A verifier bug must not let a request through, nor leak what happened.
   return { code: "TOKEN_MALFORMED" };
 }
@@ -67,7 +68,9 @@ export function httpError(
   description: string,
   headers?: Record<string, string>,
 ): HttpError {
-  return headers ? { status, body: { error, error_description: description }, headers } : { status, body: { error, error_description: description } };
+  return headers
+    ? { status, body: { error, error_description: description }, headers }
+    : { status, body: { error, error_description: description } };
 }
 
 export function jsonResponse(error: HttpError): Response {
@@ -112,7 +115,9 @@ export function toolErrorResult(error: unknown, signal?: AbortSignal): ToolError
   if (isDatabaseError(error)) {
     const parts = [`Error ${error.code}`];
     if (error.clickhouseCode !== undefined || error.clickhouseType !== undefined) {
-      parts.push(`(ClickHouse ${[error.clickhouseCode, error.clickhouseType].filter((p) => p !== undefined).join(" ")})`);
+      parts.push(
+        `(ClickHouse ${[error.clickhouseCode, error.clickhouseType].filter((p) => p !== undefined).join(" ")})`,
+      );
     }
     let text = `${parts.join(" ")}: ${boundMessage(error.message)}`;
     const hint = HINTS[error.code];
@@ -128,13 +133,19 @@ export function toolErrorResult(error: unknown, signal?: AbortSignal): ToolError
   }
   if (signal?.aborted) {
     return {
-      result: { isError: true, content: [{ type: "text", text: "Error QUERY_CANCELLED: the request was cancelled" }] },
+      result: {
+        isError: true,
+        content: [{ type: "text", text: "Error QUERY_CANCELLED: the request was cancelled" }],
+      },
       outcome: "cancelled",
       log: { code: "QUERY_CANCELLED" },
     };
   }
   return {
-    result: { isError: true, content: [{ type: "text", text: "Error INTERNAL: the server failed to run this tool" }] },
+    result: {
+      isError: true,
+      content: [{ type: "text", text: "Error INTERNAL: the server failed to run this tool" }],
+    },
     outcome: "error",
     log: { code: "INTERNAL" },
   };

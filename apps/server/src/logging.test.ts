@@ -13,7 +13,9 @@ import {
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ generator: { enabled: true, operatorKey: "operator-key-for-logging-test" } });
+  server = await startTestServer({
+    generator: { enabled: true, operatorKey: "operator-key-for-logging-test" },
+  });
 });
 
 afterAll(async () => {
@@ -36,10 +38,17 @@ describe("logs at debug level", () => {
       await using byHeader = await connectClient(kind, mcpUrl(server.url, kind), {
         headers: { Authorization: `Bearer ${readOnlyToken}` },
       });
-      await byHeader.callTool({ name: "describe_table", arguments: { database: "fixtures", table: "commented" } });
+      await byHeader.callTool({
+        name: "describe_table",
+        arguments: { database: "fixtures", table: "commented" },
+      });
     }
     await fetch(`${server.url}/${token.slice(0, -3)}abc/sse`).then((r) => r.body?.cancel());
-    await fetch(`${server.url}/mcp`, { method: "POST", headers: { "X-Altinity-MCP-Key": `${token}x` }, body: "{}" });
+    await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { "X-Altinity-MCP-Key": `${token}x` },
+      body: "{}",
+    });
     const generated = await fetch(`${server.url}/jwe-token-generator`, {
       method: "POST",
       headers: { Authorization: "Bearer operator-key-for-logging-test", "Content-Type": "application/json" },
@@ -55,7 +64,12 @@ describe("logs at debug level", () => {
 
     const logs = server.logText();
     expect(logs.length).toBeGreaterThan(0);
-    for (const value of [...sensitiveValues(), harness().users.admin.password, "wrong-operator-key", sqlMarker]) {
+    for (const value of [
+      ...sensitiveValues(),
+      harness().users.admin.password,
+      "wrong-operator-key",
+      sqlMarker,
+    ]) {
       expect(logs).not.toContain(value);
     }
 
@@ -67,7 +81,9 @@ describe("logs at debug level", () => {
         expect.objectContaining({
           reqId: expect.stringMatching(/^[0-9a-f-]{36}$/),
           method: expect.any(String),
-          path: expect.stringMatching(/^\/(<redacted>(\/(sse|mcp|message))?|mcp|sse|message|jwe-token-generator)$/),
+          path: expect.stringMatching(
+            /^\/(<redacted>(\/(sse|mcp|message))?|mcp|sse|message|jwe-token-generator)$/,
+          ),
           status: expect.any(Number),
           durationMs: expect.any(Number),
         }),
@@ -79,10 +95,18 @@ describe("logs at debug level", () => {
 
     const tools = lines.filter((l) => l.msg === "tool call");
     expect(tools.map((l) => `${l.tool}:${l.outcome}`)).toEqual(
-      expect.arrayContaining(["execute_query:ok", "execute_query:error", "list_databases:ok", "describe_table:ok"]),
+      expect.arrayContaining([
+        "execute_query:ok",
+        "execute_query:error",
+        "list_databases:ok",
+        "describe_table:ok",
+      ]),
     );
     for (const line of tools) expect(line.durationMs).toEqual(expect.any(Number));
-    expect(tools.find((l) => l.outcome === "error")).toMatchObject({ clickhouseCode: 60, clickhouseType: "UNKNOWN_TABLE" });
+    expect(tools.find((l) => l.outcome === "error")).toMatchObject({
+      clickhouseCode: 60,
+      clickhouseType: "UNKNOWN_TABLE",
+    });
     const rejected = lines.filter((l) => l.msg === "token rejected");
     expect(rejected.length).toBe(2);
     for (const line of rejected) expect(line.reason).toMatch(/^TOKEN_[A-Z_]+$/);

@@ -115,7 +115,10 @@ function flattenNumbers(source: object): [string, number][] {
 }
 
 export function createMetrics(): Metrics {
-  const requests = new Counter("mcp_http_requests_total", "HTTP requests by method, route template and status.");
+  const requests = new Counter(
+    "mcp_http_requests_total",
+    "HTTP requests by method, route template and status.",
+  );
   const toolCalls = new Counter("mcp_tool_calls_total", "MCP tool calls by tool and outcome.");
   const toolDuration = new Histogram(
     "mcp_tool_call_duration_seconds",

@@ -60,7 +60,9 @@ describe("CORS", () => {
       expect(response.status).toBe(204);
       expect(response.headers.get("access-control-allow-origin")).toBe(origin);
       expect(response.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
-      expect(response.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("x-altinity-mcp-key");
+      expect(response.headers.get("access-control-allow-headers")?.toLowerCase()).toContain(
+        "x-altinity-mcp-key",
+      );
       expect(response.headers.get("access-control-allow-methods")).toContain("POST");
     }
   });
@@ -79,9 +81,27 @@ describe("CORS", () => {
     } finally {
       await response.body?.cancel();
     }
-    await using client = await connectClient("sse", mcpUrl(server.url, "sse", token), { headers: { Origin: origin } });
-    const result = (await client.callTool({ name: "execute_query", arguments: { query: "SELECT 1 AS x" } })) as CallToolResult;
+    await using client = await connectClient("sse", mcpUrl(server.url, "sse", token), {
+      headers: { Origin: origin },
+    });
+    const result = (await client.callTool({
+      name: "execute_query",
+      arguments: { query: "SELECT 1 AS x" },
+    })) as CallToolResult;
     expect(result.isError).toBeFalsy();
+  });
+
+  it("puts the CORS headers on refusals too, so browser clients can read them", async () => {
+    const server = await start({ http: { corsOrigin: origin } });
+    const response = await fetch(`${server.url}/bad-token/mcp`, {
+      method: "POST",
+      headers: { Origin: origin },
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(response.headers.get("access-control-expose-headers")?.toLowerCase()).toContain(
+      "www-authenticate",
+    );
   });
 
   it("sends no CORS headers when no origin is configured", async () => {
@@ -104,8 +124,12 @@ describe("Host and Origin allow-lists (DNS rebinding)", () => {
   it("refuses an Origin that is not listed, and lets requests without Origin through", async () => {
     const server = await start({ http: { allowedOrigins: ["http://good.example"] } });
     const token = await server.mint();
-    expect((await fetch(`${server.url}/livez`, { headers: { Origin: "http://evil.example" } })).status).toBe(403);
-    expect((await fetch(`${server.url}/livez`, { headers: { Origin: "http://good.example" } })).status).toBe(200);
+    expect((await fetch(`${server.url}/livez`, { headers: { Origin: "http://evil.example" } })).status).toBe(
+      403,
+    );
+    expect((await fetch(`${server.url}/livez`, { headers: { Origin: "http://good.example" } })).status).toBe(
+      200,
+    );
     expect((await fetch(`${server.url}/livez`)).status).toBe(200);
     const sse = await fetch(`${server.url}/${token}/sse`, { headers: { Origin: "http://evil.example" } });
     expect(sse.status).toBe(403);
@@ -220,6 +244,8 @@ describe("shutdown", () => {
       () => server.logLines().some((l) => l.msg === "tool call" && l.outcome === "cancelled"),
       "the call is logged as cancelled",
     );
-    expect(server.logLines().some((l) => l.msg === "grace period over: cancelling requests still running")).toBe(true);
+    expect(
+      server.logLines().some((l) => l.msg === "grace period over: cancelling requests still running"),
+    ).toBe(true);
   });
 });

@@ -77,6 +77,18 @@ export function isNativeError(error: unknown): error is NativeError {
   return error instanceof NativeError;
 }
 
+/** Codes that mean the password or user was refused. */
+const AUTH_CODES = new Set([192, 193, 194, 516]);
+
+/** The error for an Exception packet: AUTH_FAILED for a refused login, else SERVER_EXCEPTION. */
+export function exceptionError(exceptions: ServerExceptionInfo[]): NativeError {
+  const [outer, ...nested] = exceptions;
+  const code: NativeErrorCode = AUTH_CODES.has(outer!.code) ? "AUTH_FAILED" : "SERVER_EXCEPTION";
+  const name = outer!.name ? ` ${outer!.name}` : "";
+  const message = `${outer!.message.replace(/\s+$/, "")} (ClickHouse code ${outer!.code}${name})`;
+  return new NativeError(code, message, { exception: outer!, nested });
+}
+
 export function protocolError(message: string): NativeError {
   return new NativeError("PROTOCOL_ERROR", message);
 }

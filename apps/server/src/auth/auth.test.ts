@@ -67,7 +67,11 @@ async function endpointOf(response: Response): Promise<string> {
 function postMcp(url: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream", ...headers },
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      ...headers,
+    },
     body: JSON.stringify(INITIALIZE),
   });
 }
@@ -104,7 +108,11 @@ describe("every way a token is refused, on both transports, before any stream op
       },
       /decrypted/,
     ],
-    ["unsigned while a JWT secret is configured", () => server.mint(harnessClaims(), { jwtSecret: null }), /must be signed/],
+    [
+      "unsigned while a JWT secret is configured",
+      () => server.mint(harnessClaims(), { jwtSecret: null }),
+      /must be signed/,
+    ],
     [
       "signed with another JWT secret",
       async () => {
@@ -134,7 +142,11 @@ describe("every way a token is refused, on both transports, before any stream op
     ],
     [
       "without a host",
-      () => server.mint({ username: harness().users.password.username, password: harness().users.password.password }),
+      () =>
+        server.mint({
+          username: harness().users.password.username,
+          password: harness().users.password.password,
+        }),
       /claims invalid: host required/,
     ],
   ];
@@ -181,9 +193,16 @@ describe("header tokens and precedence", () => {
   it("accepts Authorization: Bearer and X-Altinity-MCP-Key on /sse and /mcp", async () => {
     const token = await server.mint();
     for (const kind of ["sse", "http"] as const) {
-      for (const headers of [{ Authorization: `Bearer ${token}` }, { "X-Altinity-MCP-Key": token }]) {
+      const variants: Record<string, string>[] = [
+        { Authorization: `Bearer ${token}` },
+        { "X-Altinity-MCP-Key": token },
+      ];
+      for (const headers of variants) {
         await using client = await connectClient(kind, mcpUrl(server.url, kind), { headers });
-        const result = (await client.callTool({ name: "execute_query", arguments: { query: "SELECT 1 AS one" } })) as CallToolResult;
+        const result = (await client.callTool({
+          name: "execute_query",
+          arguments: { query: "SELECT 1 AS one" },
+        })) as CallToolResult;
         expect(result.isError).toBeFalsy();
       }
     }
@@ -195,13 +214,23 @@ describe("header tokens and precedence", () => {
     expect((await postMcp(`${server.url}/${good}/mcp`, { Authorization: "Bearer bad" })).status).toBe(200);
     await expect401(await postMcp(`${server.url}/bad/mcp`, { Authorization: `Bearer ${good}` }), /malformed/);
     // Authorization wins over X-Altinity-MCP-Key
-    expect((await postMcp(`${server.url}/mcp`, { Authorization: `Bearer ${good}`, "X-Altinity-MCP-Key": "bad" })).status).toBe(200);
+    expect(
+      (await postMcp(`${server.url}/mcp`, { Authorization: `Bearer ${good}`, "X-Altinity-MCP-Key": "bad" }))
+        .status,
+    ).toBe(200);
     await expect401(
       await postMcp(`${server.url}/mcp`, { Authorization: "Bearer bad", "X-Altinity-MCP-Key": good }),
       /malformed/,
     );
     // another Authorization scheme is not a token
-    expect((await postMcp(`${server.url}/mcp`, { Authorization: "Basic dXNlcjpwdw==", "X-Altinity-MCP-Key": good })).status).toBe(200);
+    expect(
+      (
+        await postMcp(`${server.url}/mcp`, {
+          Authorization: "Basic dXNlcjpwdw==",
+          "X-Altinity-MCP-Key": good,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it("serves Streamable HTTP at /<token> as the reference does, and refuses GET/DELETE (stateless)", async () => {
@@ -209,7 +238,10 @@ describe("header tokens and precedence", () => {
     await using client = await connectClient("http", `${server.url}/${token}`);
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     for (const method of ["GET", "DELETE"]) {
-      const response = await fetch(`${server.url}/${token}/mcp`, { method, headers: { Accept: "text/event-stream" } });
+      const response = await fetch(`${server.url}/${token}/mcp`, {
+        method,
+        headers: { Accept: "text/event-stream" },
+      });
       expect(response.status).toBe(405);
       expect(response.headers.get("allow")).toBe("POST");
     }
@@ -224,7 +256,9 @@ describe("SSE sessions are bound to their token", () => {
     try {
       expect(stream.status).toBe(200);
       const endpoint = await endpointOf(stream);
-      expect(endpoint).toMatch(new RegExp(`^/${tokenA.replace(/[.]/g, "\\.")}/message\\?sessionId=[0-9a-f-]{36}$`));
+      expect(endpoint).toMatch(
+        new RegExp(`^/${tokenA.replace(/[.]/g, "\\.")}/message\\?sessionId=[0-9a-f-]{36}$`),
+      );
       const sessionId = new URL(endpoint, server.url).searchParams.get("sessionId");
       const post = (path: string, headers: Record<string, string> = {}) =>
         fetch(`${server.url}${path}`, {
@@ -236,11 +270,17 @@ describe("SSE sessions are bound to their token", () => {
       const other = await post(`/${tokenB}/message?sessionId=${sessionId}`);
       expect(other.status).toBe(403);
       expect(await other.json()).toMatchObject({ error: "forbidden" });
-      expect((await post(`/message?sessionId=${sessionId}`, { Authorization: `Bearer ${tokenB}` })).status).toBe(403);
-      expect((await post(`/${tokenA}/message?sessionId=00000000-0000-0000-0000-000000000000`)).status).toBe(404);
+      expect(
+        (await post(`/message?sessionId=${sessionId}`, { Authorization: `Bearer ${tokenB}` })).status,
+      ).toBe(403);
+      expect((await post(`/${tokenA}/message?sessionId=00000000-0000-0000-0000-000000000000`)).status).toBe(
+        404,
+      );
       expect((await post(`/message?sessionId=${sessionId}`)).status).toBe(401);
       // the same token, in a header instead of the path, is the same session owner
-      expect((await post(`/message?sessionId=${sessionId}`, { "X-Altinity-MCP-Key": tokenA })).status).toBe(202);
+      expect((await post(`/message?sessionId=${sessionId}`, { "X-Altinity-MCP-Key": tokenA })).status).toBe(
+        202,
+      );
       expect((await post(endpoint)).status).toBe(202);
     } finally {
       await stream.body?.cancel();
@@ -258,7 +298,9 @@ describe("SSE sessions are bound to their token", () => {
     clockServer.clock.advance(120);
     await expect(sse.callTool(query)).rejects.toThrow(/401/);
     await expect(http.callTool(query)).rejects.toThrow();
-    expect(clockServer.metrics.render()).toMatch(/mcp_token_rejections_total\{reason="TOKEN_EXPIRED"\} [1-9]/);
+    expect(clockServer.metrics.render()).toMatch(
+      /mcp_token_rejections_total\{reason="TOKEN_EXPIRED"\} [1-9]/,
+    );
   });
 });
 
@@ -289,7 +331,9 @@ describe("connection from the token", () => {
 
   it("accepts tokens encrypted with a previous JWE secret (rotation)", async () => {
     const previous = `previous-${randomBytes(8).toString("hex")}`;
-    const rotated = await extraServer({ jwe: { jweSecretKeys: [`current-${randomBytes(8).toString("hex")}`, previous] } });
+    const rotated = await extraServer({
+      jwe: { jweSecretKeys: [`current-${randomBytes(8).toString("hex")}`, previous] },
+    });
     const token = await mintToken(harnessClaims(), { jweSecret: previous, jwtSecret: JWT_SECRET });
     markSensitive(previous, token);
     await using client = await connectClient("sse", mcpUrl(rotated.url, "sse", token));

@@ -1,5 +1,10 @@
 import { createHash } from "node:crypto";
-import { CONNECTION_CLAIM_NAMES, type ConnectionClaims, type TokenClaims, type TokenVerifier } from "@mcp/jwe";
+import {
+  CONNECTION_CLAIM_NAMES,
+  type ConnectionClaims,
+  type TokenClaims,
+  type TokenVerifier,
+} from "@mcp/jwe";
 import { defaultConnection } from "../config/default-connection.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { type TokenRejection, tokenRejection } from "../http-errors.js";
@@ -38,10 +43,14 @@ function connectionClaims(claims: TokenClaims): ConnectionClaims {
  * with `fillFromDefault`, and then only for the operator's own host: filling a username and
  * password into a token that names another host would hand them to whoever minted that token.
  */
-export function connectionFromClaims(claims: TokenClaims, config: ServerConfig): ConnectionClaims | TokenRejection {
+export function connectionFromClaims(
+  claims: TokenClaims,
+  config: ServerConfig,
+): ConnectionClaims | TokenRejection {
   const fromToken = connectionClaims(claims);
   if (!config.jwe.fillFromDefault) {
-    if (fromToken.host === undefined) return { code: "TOKEN_CLAIMS_INVALID", claim: "host", detail: "required" };
+    if (fromToken.host === undefined)
+      return { code: "TOKEN_CLAIMS_INVALID", claim: "host", detail: "required" };
     return fromToken;
   }
   const operator = defaultConnection(config.clickhouse);
@@ -53,7 +62,10 @@ export function connectionFromClaims(claims: TokenClaims, config: ServerConfig):
  * Turns a request into the ClickHouse connection it may use. Without JWE every request uses the
  * configured ClickHouse; with JWE a verified token is required and is the only source.
  */
-export function createAuthenticator(config: ServerConfig, verifier: TokenVerifier | undefined): Authenticator {
+export function createAuthenticator(
+  config: ServerConfig,
+  verifier: TokenVerifier | undefined,
+): Authenticator {
   if (!config.jwe.allow || verifier === undefined) {
     const connection = defaultConnection(config.clickhouse);
     return {
@@ -76,7 +88,12 @@ export function createAuthenticator(config: ServerConfig, verifier: TokenVerifie
       if ("code" in connection) return { ok: false, rejection: connection };
       return {
         ok: true,
-        auth: { connection, claims, tokenDigest: tokenDigest(extracted.token), tokenSource: extracted.source },
+        auth: {
+          connection,
+          claims,
+          tokenDigest: tokenDigest(extracted.token),
+          tokenSource: extracted.source,
+        },
       };
     },
   };

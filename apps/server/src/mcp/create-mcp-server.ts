@@ -90,15 +90,12 @@ const tableDescriptionShape = z.object({
 });
 
 const identifier = (what: string) =>
-  z
-    .string()
-    .min(1)
-    .max(256)
-    .describe(`${what} name, exactly as ClickHouse spells it (no quoting)`);
+  z.string().min(1).max(256).describe(`${what} name, exactly as ClickHouse spells it (no quoting)`);
 
 function partialNote(result: QueryResult): string | undefined {
   if (!result.truncated) return undefined;
-  const cap = result.truncated.reason === "rows" ? `${result.truncated.limit} rows` : `${result.truncated.limit} bytes`;
+  const cap =
+    result.truncated.reason === "rows" ? `${result.truncated.limit} rows` : `${result.truncated.limit} bytes`;
   return (
     `Note: the result is partial. It stopped at the server's cap of ${cap}; more rows exist. ` +
     "Narrow the query (a WHERE filter, an aggregate such as count() or GROUP BY, fewer columns, " +
@@ -125,7 +122,10 @@ async function readResource(
   const started = performance.now();
   try {
     const result = await fn();
-    logger.debug({ resource, outcome: "ok", durationMs: Math.round(performance.now() - started) }, "resource read");
+    logger.debug(
+      { resource, outcome: "ok", durationMs: Math.round(performance.now() - started) },
+      "resource read",
+    );
     return result;
   } catch (error) {
     const mapped = toolErrorResult(error);
@@ -156,8 +156,11 @@ export function createMcpServer(ctx: McpContext): McpServer {
       capabilities: { tools: {}, resources: {} },
       instructions:
         "Query ClickHouse. Discover with list_databases, list_tables and describe_table, then use execute_query " +
-        `for read-only SQL. Results are capped at ${limits.maxRows > 0 ? limits.maxRows : "an unlimited number of"} rows` +
-        `${limits.readOnly ? "; this connection is read-only" : ""}.`,
+        "for read-only SQL." +
+        (limits.maxRows > 0 ? ` Results are capped at ${limits.maxRows} rows.` : "") +
+        (limits.readOnly
+          ? " This connection is read-only."
+          : " Use write_query for statements that change data."),
     },
   );
 
@@ -182,7 +185,8 @@ export function createMcpServer(ctx: McpContext): McpServer {
       const result = await pool.withClient(connection, (client) => fn(client, signal));
       const durationMs = Math.round(seconds() * 1000);
       metrics.recordToolCall(tool, "ok", seconds());
-      const partial = (result.structuredContent as { truncated?: unknown } | undefined)?.truncated !== undefined;
+      const partial =
+        (result.structuredContent as { truncated?: unknown } | undefined)?.truncated !== undefined;
       logger.info({ tool, outcome: "ok", durationMs, ...(partial && { partial }) }, "tool call");
       return result;
     } catch (error) {
@@ -200,7 +204,7 @@ export function createMcpServer(ctx: McpContext): McpServer {
       title: "Run a read-only SQL query",
       description:
         "Runs one read-only ClickHouse SQL statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN) and returns " +
-        `the rows as JSON. At most ${limits.maxRows > 0 ? limits.maxRows : "all"} rows are returned; when a cap ` +
+        `the rows as JSON.${limits.maxRows > 0 ? ` At most ${limits.maxRows} rows are returned.` : ""} When a cap ` +
         "cuts the result, `truncated` is set and a note explains how to narrow the query. 64-bit integers and " +
         `decimals come back as strings. Optional settings: ${ALLOWED_QUERY_SETTINGS.join(", ")}.`,
       inputSchema: z
@@ -244,7 +248,12 @@ export function createMcpServer(ctx: McpContext): McpServer {
           "Use execute_query for reads.",
         inputSchema: z.object({ query: z.string().min(1).describe("One SQL statement") }).strict(),
         outputSchema: writeOutput,
-        annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+        annotations: {
+          readOnlyHint: false,
+          destructiveHint: true,
+          idempotentHint: false,
+          openWorldHint: false,
+        },
       },
       async ({ query }, extra) =>
         run("write_query", extra.signal, async (client, signal) => {
@@ -281,7 +290,11 @@ export function createMcpServer(ctx: McpContext): McpServer {
       inputSchema: z
         .object({
           database: identifier("Database"),
-          like: z.string().max(256).optional().describe("SQL LIKE pattern on the table name, e.g. 'events_%'"),
+          like: z
+            .string()
+            .max(256)
+            .optional()
+            .describe("SQL LIKE pattern on the table name, e.g. 'events_%'"),
           cursor: z.string().max(2048).optional().describe("nextCursor from the previous page"),
           limit: z.number().int().min(1).max(1000).optional().describe("Tables per page, default 100"),
         })
@@ -297,7 +310,9 @@ export function createMcpServer(ctx: McpContext): McpServer {
           ...(limit !== undefined && { pageSize: limit }),
           signal,
         });
-        return structured(page.nextCursor ? { tables: page.tables, nextCursor: page.nextCursor } : { tables: page.tables });
+        return structured(
+          page.nextCursor ? { tables: page.tables, nextCursor: page.nextCursor } : { tables: page.tables },
+        );
       }),
   );
 
@@ -326,24 +341,34 @@ export function createMcpServer(ctx: McpContext): McpServer {
     },
     async (uri, extra) =>
       readResource(logger, "schema", async () => {
-      const signal = combine(extra.signal, ctx.signal) as AbortSignal;
-      const databases = await pool.withClient(connection, async (client) => {
-        const names = await client.listDatabases({ signal });
-        const out: { name: string; tables: { name: string; engine: string; comment: string }[]; partial?: true }[] = [];
-        for (const name of names) {
-          const tables: { name: string; engine: string; comment: string }[] = [];
-          let cursor: string | undefined;
-          do {
-            const page = await client.listTables(name, { pageSize: 1000, signal, ...(cursor && { cursor }) });
-            tables.push(...page.tables.map((t) => ({ name: t.name, engine: t.engine, comment: t.comment })));
-            cursor = page.nextCursor;
-          } while (cursor && tables.length < SCHEMA_RESOURCE_MAX_TABLES_PER_DATABASE);
-          out.push(cursor ? { name, tables, partial: true } : { name, tables });
-        }
-        return out;
-      });
-      return jsonResource(uri, { databases });
-    }),
+        const signal = combine(extra.signal, ctx.signal) as AbortSignal;
+        const databases = await pool.withClient(connection, async (client) => {
+          const names = await client.listDatabases({ signal });
+          const out: {
+            name: string;
+            tables: { name: string; engine: string; comment: string }[];
+            partial?: true;
+          }[] = [];
+          for (const name of names) {
+            const tables: { name: string; engine: string; comment: string }[] = [];
+            let cursor: string | undefined;
+            do {
+              const page = await client.listTables(name, {
+                pageSize: 1000,
+                signal,
+                ...(cursor && { cursor }),
+              });
+              tables.push(
+                ...page.tables.map((t) => ({ name: t.name, engine: t.engine, comment: t.comment })),
+              );
+              cursor = page.nextCursor;
+            } while (cursor && tables.length < SCHEMA_RESOURCE_MAX_TABLES_PER_DATABASE);
+            out.push(cursor ? { name, tables, partial: true } : { name, tables });
+          }
+          return out;
+        });
+        return jsonResource(uri, { databases });
+      }),
   );
 
   server.registerResource(
@@ -356,14 +381,14 @@ export function createMcpServer(ctx: McpContext): McpServer {
     },
     async (uri, variables, extra) =>
       readResource(logger, "table", async () => {
-      const database = decodeURIComponent(String(variables.database));
-      const table = decodeURIComponent(String(variables.table));
-      const signal = combine(extra.signal, ctx.signal) as AbortSignal;
-      const description = await pool.withClient(connection, (client) =>
-        client.describeTable(database, table, { signal }),
-      );
-      return jsonResource(uri, description);
-    }),
+        const database = decodeURIComponent(String(variables.database));
+        const table = decodeURIComponent(String(variables.table));
+        const signal = combine(extra.signal, ctx.signal) as AbortSignal;
+        const description = await pool.withClient(connection, (client) =>
+          client.describeTable(database, table, { signal }),
+        );
+        return jsonResource(uri, description);
+      }),
   );
 
   return server;

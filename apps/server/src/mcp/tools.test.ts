@@ -45,8 +45,14 @@ describe.each(kinds)("MCP over %s", (kind) => {
       expect(tool.outputSchema).toBeDefined();
       expect(tool.annotations?.openWorldHint).toBe(false);
     }
-    expect(byName.get("execute_query")?.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-    expect(byName.get("write_query")?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(byName.get("execute_query")?.annotations).toMatchObject({
+      readOnlyHint: true,
+      destructiveHint: false,
+    });
+    expect(byName.get("write_query")?.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+    });
     expect(byName.get("list_tables")?.inputSchema.properties).toHaveProperty("cursor");
   });
 
@@ -85,7 +91,10 @@ describe.each(kinds)("MCP over %s", (kind) => {
       name: "execute_query",
       arguments: { query: `SELECT id FROM ${FIXTURE_TABLES.big} ORDER BY id` },
     })) as CallToolResult;
-    const structured = result.structuredContent as { rowCount: number; truncated?: { reason: string; limit: number } };
+    const structured = result.structuredContent as {
+      rowCount: number;
+      truncated?: { reason: string; limit: number };
+    };
     expect(structured.rowCount).toBe(500);
     expect(structured.truncated).toEqual({ reason: "rows", limit: 500 });
     expect(result.content).toHaveLength(2);
@@ -96,7 +105,9 @@ describe.each(kinds)("MCP over %s", (kind) => {
     const token = await server.mint();
     await using client = await connectClient(kind, mcpUrl(server.url, kind, token));
     const dbs = (await client.callTool({ name: "list_databases", arguments: {} })) as CallToolResult;
-    expect((dbs.structuredContent as { databases: string[] }).databases).toContain(harness().fixturesDatabase);
+    expect((dbs.structuredContent as { databases: string[] }).databases).toContain(
+      harness().fixturesDatabase,
+    );
 
     const all = (await client.callTool({
       name: "list_tables",
@@ -126,15 +137,24 @@ describe.each(kinds)("MCP over %s", (kind) => {
       arguments: { database: harness().fixturesDatabase, limit: 2, cursor: page1.nextCursor },
     })) as CallToolResult;
     const page2 = second.structuredContent as { tables: { name: string }[] };
-    expect([...page1.tables, ...page2.tables].map((t) => t.name)).toEqual(names.slice(0, page1.tables.length + page2.tables.length));
+    expect([...page1.tables, ...page2.tables].map((t) => t.name)).toEqual(
+      names.slice(0, page1.tables.length + page2.tables.length),
+    );
 
     const described = (await client.callTool({
       name: "describe_table",
       arguments: { database: harness().fixturesDatabase, table: "commented" },
     })) as CallToolResult;
-    const table = described.structuredContent as { comment: string; columns: { name: string; comment: string }[] };
+    const table = described.structuredContent as {
+      comment: string;
+      columns: { name: string; comment: string }[];
+    };
     expect(table.comment).toBe("Planets of the solar system");
-    expect(table.columns[0]).toMatchObject({ name: "id", comment: "Primary key of the planet", inPrimaryKey: true });
+    expect(table.columns[0]).toMatchObject({
+      name: "id",
+      comment: "Primary key of the planet",
+      inPrimaryKey: true,
+    });
   });
 
   it("reads the schema resource and the table template", async () => {
@@ -152,11 +172,17 @@ describe.each(kinds)("MCP over %s", (kind) => {
     const fixtures = parsed.databases.find((d) => d.name === harness().fixturesDatabase);
     expect(fixtures?.tables.map((t) => t.name)).toEqual(expect.arrayContaining(["big", "commented"]));
 
-    const table = await client.readResource({ uri: `clickhouse://table/${harness().fixturesDatabase}/commented` });
-    const description = JSON.parse((table.contents[0] as { text: string }).text) as { columns: { name: string }[] };
+    const table = await client.readResource({
+      uri: `clickhouse://table/${harness().fixturesDatabase}/commented`,
+    });
+    const description = JSON.parse((table.contents[0] as { text: string }).text) as {
+      columns: { name: string }[];
+    };
     expect(description.columns.map((c) => c.name)).toEqual(["id", "name", "mass_kg", "moons"]);
 
-    await expect(client.readResource({ uri: "clickhouse://table/no_such_db/nothing" })).rejects.toThrow(/UNKNOWN/);
+    await expect(client.readResource({ uri: "clickhouse://table/no_such_db/nothing" })).rejects.toThrow(
+      /UNKNOWN/,
+    );
   });
 
   it("returns ClickHouse errors as isError results with code and type", async () => {
@@ -186,7 +212,9 @@ describe.each(kinds)("MCP over %s", (kind) => {
 
   it("refuses writes through execute_query and runs them through write_query", async () => {
     await using db = await useTestDatabase();
-    await db.client.command({ query: `CREATE TABLE ${db.name}.t (id UInt32) ENGINE = MergeTree ORDER BY id` });
+    await db.client.command({
+      query: `CREATE TABLE ${db.name}.t (id UInt32) ENGINE = MergeTree ORDER BY id`,
+    });
     const token = await server.mint();
     await using client = await connectClient(kind, mcpUrl(server.url, kind, token));
     const refused = (await client.callTool({
@@ -202,7 +230,10 @@ describe.each(kinds)("MCP over %s", (kind) => {
     })) as CallToolResult;
     expect(written.isError).toBeFalsy();
     expect((written.structuredContent as { queryId: string }).queryId).toMatch(/[0-9a-f-]{36}/);
-    const count = await db.client.query({ query: `SELECT count() AS n FROM ${db.name}.t`, format: "JSONEachRow" });
+    const count = await db.client.query({
+      query: `SELECT count() AS n FROM ${db.name}.t`,
+      format: "JSONEachRow",
+    });
     expect((await count.json<{ n: string | number }>()).map((r) => Number(r.n))).toEqual([2]);
   });
 
@@ -225,7 +256,10 @@ describe.each(kinds)("MCP over %s", (kind) => {
       name: "execute_query",
       arguments: { query: `SELECT id FROM ${FIXTURE_TABLES.big}` },
     })) as CallToolResult;
-    expect(result.structuredContent).toMatchObject({ rowCount: 500, truncated: { reason: "rows", limit: 500 } });
+    expect(result.structuredContent).toMatchObject({
+      rowCount: 500,
+      truncated: { reason: "rows", limit: 500 },
+    });
   });
 
   it("only accepts allowed settings", async () => {
@@ -276,9 +310,13 @@ describe("cancellation", () => {
     const token = await server.mint();
     await using client = await connectClient("sse", mcpUrl(server.url, "sse", token));
     const controller = new AbortController();
-    const call = client.callTool({ name: "execute_query", arguments: { query: slowQuery(marker) } }, undefined, {
-      signal: controller.signal,
-    });
+    const call = client.callTool(
+      { name: "execute_query", arguments: { query: slowQuery(marker) } },
+      undefined,
+      {
+        signal: controller.signal,
+      },
+    );
     call.catch(() => {});
     await eventually(async () => (await running(marker)) > 0, "the query runs");
     controller.abort();

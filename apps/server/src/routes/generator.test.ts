@@ -68,9 +68,15 @@ describe("POST /jwe-token-generator", () => {
     const { status, json } = await generate(server, claimsBody({ expiry: 0 }));
     expect(status).toBe(200);
     expect(Object.keys(json)).toEqual(["token"]);
-    const verified = await verifyToken(json.token as string, { jweSecrets: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const verified = await verifyToken(json.token as string, {
+      jweSecrets: JWE_SECRET,
+      jwtSecret: JWT_SECRET,
+    });
     expect(verified.signed).toBe(true);
-    expect(verified.claims).toMatchObject({ host: harness().host, username: harness().users.password.username });
+    expect(verified.claims).toMatchObject({
+      host: harness().host,
+      username: harness().users.password.username,
+    });
     expect(verified.claims.exp - before).toBeGreaterThanOrEqual(3600);
     expect(verified.claims.exp - before).toBeLessThan(3610);
 
@@ -89,7 +95,10 @@ describe("POST /jwe-token-generator", () => {
       claimsBody({ expiry: 120, limit: 7, read_only: true, max_execution_time: 10 }),
     );
     expect(status).toBe(200);
-    const { claims } = await verifyToken(json.token as string, { jweSecrets: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const { claims } = await verifyToken(json.token as string, {
+      jweSecrets: JWE_SECRET,
+      jwtSecret: JWT_SECRET,
+    });
     expect(claims).toMatchObject({ limit: 7, read_only: true, max_execution_time: 10 });
     expect(claims.exp - before).toBeGreaterThanOrEqual(120);
     expect(claims.exp - before).toBeLessThan(130);
@@ -121,7 +130,9 @@ describe("POST /jwe-token-generator", () => {
     expect(missing.status).toBe(401);
     expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
     expect((await generate(guarded, claimsBody(), { Authorization: "Bearer wrong-key" })).status).toBe(401);
-    expect((await generate(guarded, claimsBody(), { Authorization: `Bearer ${operatorKey}` })).status).toBe(200);
+    expect((await generate(guarded, claimsBody(), { Authorization: `Bearer ${operatorKey}` })).status).toBe(
+      200,
+    );
   });
 
   it("403: when JWE is off", async () => {

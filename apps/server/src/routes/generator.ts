@@ -38,7 +38,11 @@ function operatorKeyMatches(header: string | undefined, key: string): boolean {
  * opened) and evicted by the next check.
  */
 function createHostCheck(allowedHosts: readonly string[] | undefined) {
-  const probe = createClickHousePool({ maxClients: 1, idleTimeoutMs: 1000, ...(allowedHosts && { allowedHosts }) });
+  const probe = createClickHousePool({
+    maxClients: 1,
+    idleTimeoutMs: 1000,
+    ...(allowedHosts && { allowedHosts }),
+  });
   return {
     check: (host: string) => probe.withClient({ host, protocol: "http" }, async () => undefined),
     close: () => probe.close(),
@@ -54,7 +58,8 @@ export function createGeneratorHandler(config: ServerConfig, logger: Logger): Ge
   const hosts = createHostCheck(config.pool.allowedHosts);
 
   const handler = async (c: Context): Promise<Response> => {
-    if (!config.generator.enabled) return jsonResponse(httpError(404, "not_found", "the token generator is disabled"));
+    if (!config.generator.enabled)
+      return jsonResponse(httpError(404, "not_found", "the token generator is disabled"));
     if (c.req.method !== "POST") {
       return jsonResponse(httpError(405, "method_not_allowed", "use POST", { Allow: "POST" }));
     }
@@ -115,7 +120,11 @@ export function createGeneratorHandler(config: ServerConfig, logger: Logger): Ge
       } catch (error) {
         if (isDatabaseError(error) && error.code === "HOST_NOT_ALLOWED") {
           return jsonResponse(
-            httpError(403, "host_not_allowed", "the host is not in the server's list of allowed ClickHouse hosts"),
+            httpError(
+              403,
+              "host_not_allowed",
+              "the host is not in the server's list of allowed ClickHouse hosts",
+            ),
           );
         }
         if (isDatabaseError(error)) return jsonResponse(badRequest(`field "host": ${error.message}`));
@@ -135,7 +144,10 @@ export function createGeneratorHandler(config: ServerConfig, logger: Logger): Ge
       if (isTokenError(error)) return jsonResponse(badRequest(error.message));
       throw error;
     }
-    logger.info({ expiresIn, signed: config.jwe.jwtSecretKey !== undefined }, "token minted by the generator endpoint");
+    logger.info(
+      { expiresIn, signed: config.jwe.jwtSecretKey !== undefined },
+      "token minted by the generator endpoint",
+    );
     return c.json({ token });
   };
   return Object.assign(handler, { close: hosts.close });

@@ -53,10 +53,17 @@ describe("/health and /livez", () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ status: "ok", auth: "none", clickhouse: "ok" });
 
-    const down = await start({ jwe: { allow: false, jweSecretKeys: [] }, clickhouse: { port: await closedPort() } });
+    const down = await start({
+      jwe: { allow: false, jweSecretKeys: [] },
+      clickhouse: { port: await closedPort() },
+    });
     const failed = await fetch(`${down.url}/health`);
     expect(failed.status).toBe(503);
-    expect(await failed.json()).toMatchObject({ status: "error", clickhouse: "unavailable", reason: "CONNECT_FAILED" });
+    expect(await failed.json()).toMatchObject({
+      status: "error",
+      clickhouse: "unavailable",
+      reason: "CONNECT_FAILED",
+    });
 
     const wrongPassword = await start({
       jwe: { allow: false, jweSecretKeys: [] },
@@ -68,7 +75,10 @@ describe("/health and /livez", () => {
   });
 
   it("livez answers whatever ClickHouse does", async () => {
-    const server = await start({ jwe: { allow: false, jweSecretKeys: [] }, clickhouse: { port: await closedPort() } });
+    const server = await start({
+      jwe: { allow: false, jweSecretKeys: [] },
+      clickhouse: { port: await closedPort() },
+    });
     const response = await fetch(`${server.url}/livez`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: "ok" });
@@ -90,7 +100,10 @@ describe("/metrics", () => {
     await fetch(`${server.url}/not-a-token/sse`).then((r) => r.body?.cancel());
     await using sse = await connectClient("sse", mcpUrl(server.url, "sse", token));
     await sse.callTool({ name: "execute_query", arguments: { query: "SELECT 1" } });
-    await sse.callTool({ name: "execute_query", arguments: { query: "SELECT * FROM no_such_table_anywhere" } });
+    await sse.callTool({
+      name: "execute_query",
+      arguments: { query: "SELECT * FROM no_such_table_anywhere" },
+    });
 
     const response = await fetch(`${server.url}/metrics`);
     expect(response.status).toBe(200);

@@ -35,7 +35,11 @@ export function createHealthHandler(options: HealthOptions) {
       );
       return c.json({ status: "ok", ...base, clickhouse: "ok" });
     } catch (error) {
-      const reason = isDatabaseError(error) ? error.code : signal.aborted ? "QUERY_TIMEOUT" : "CONNECT_FAILED";
+      const reason = isDatabaseError(error)
+        ? error.code
+        : signal.aborted
+          ? "QUERY_TIMEOUT"
+          : "CONNECT_FAILED";
       return c.json({ status: "error", ...base, clickhouse: "unavailable", reason }, 503);
     }
   };

@@ -1,14 +1,14 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import type { Logger } from "pino";
 import type { Authenticator } from "../auth/authenticate.js";
 import { httpError, jsonResponse } from "../http-errors.js";
-import type { McpServerFactory } from "./mcp-shared.js";
-import { rejectToken } from "./mcp-shared.js";
-import { SseServerTransport } from "../transports/sse-transport.js";
-import type { Logger } from "pino";
 import type { InFlight } from "../in-flight.js";
 import type { Metrics } from "../metrics.js";
+import { SseServerTransport } from "../transports/sse-transport.js";
+import type { McpServerFactory } from "./mcp-shared.js";
+import { rejectToken } from "./mcp-shared.js";
 
 interface Session {
   /** Unset until the stream callback has run (the slot is reserved before the stream opens). */
@@ -60,14 +60,20 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
     if (sessions.size >= options.maxSessions) {
       logger.warn({ maxSessions: options.maxSessions }, "SSE session limit reached");
       return jsonResponse(
-        httpError(503, "too_many_sessions", `the server has reached its limit of ${options.maxSessions} SSE sessions`, {
-          "Retry-After": "30",
-        }),
+        httpError(
+          503,
+          "too_many_sessions",
+          `the server has reached its limit of ${options.maxSessions} SSE sessions`,
+          {
+            "Retry-After": "30",
+          },
+        ),
       );
     }
 
+    const { auth } = outcome;
     const sessionId = randomUUID();
-    const session: Session = outcome.auth.tokenDigest ? { tokenDigest: outcome.auth.tokenDigest } : {};
+    const session: Session = auth.tokenDigest ? { tokenDigest: auth.tokenDigest } : {};
     sessions.set(sessionId, session);
     const endpoint = `${pathToken ? `/${pathToken}` : ""}/message?sessionId=${sessionId}`;
     const sessionLogger = logger.child({ sessionId });
@@ -86,9 +92,9 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
         onRequest: () => options.inFlight.begin(),
       });
       session.transport = transport;
-      const server = options.createServer(outcome.auth, { logger: sessionLogger });
+      const server = options.createServer(auth, { logger: sessionLogger });
       metrics.sseSessionOpened();
-      sessionLogger.info({ tokenSource: outcome.auth.tokenSource ?? "none" }, "SSE session opened");
+      sessionLogger.info({ tokenSource: auth.tokenSource ?? "none" }, "SSE session opened");
       try {
         await server.connect(transport);
         await transport.closed;
@@ -117,7 +123,9 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
       const digest = outcome.auth.tokenDigest;
       if (digest === undefined || !timingSafeEqual(digest, session.tokenDigest)) {
         logger.warn({ sessionId }, "SSE message with a token other than the session's");
-        return jsonResponse(httpError(403, "forbidden", "the token does not match the one that opened this session"));
+        return jsonResponse(
+          httpError(403, "forbidden", "the token does not match the one that opened this session"),
+        );
       }
     }
 

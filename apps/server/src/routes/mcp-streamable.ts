@@ -40,11 +40,15 @@ export function createStreamableHandler(options: StreamableRoutesOptions) {
   return async (c: Context): Promise<Response> => {
     if (c.req.method !== "POST") {
       return jsonResponse(
-        httpError(405, "method_not_allowed", "this server is stateless: only POST is supported", { Allow: "POST" }),
+        httpError(405, "method_not_allowed", "this server is stateless: only POST is supported", {
+          Allow: "POST",
+        }),
       );
     }
     if (options.isShuttingDown()) {
-      return jsonResponse(httpError(503, "shutting_down", "the server is shutting down", { "Retry-After": "5" }));
+      return jsonResponse(
+        httpError(503, "shutting_down", "the server is shutting down", { "Retry-After": "5" }),
+      );
     }
     const outcome = await authenticator.authenticate(c.req.param("token"), c.req.raw.headers);
     if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);

@@ -18,7 +18,9 @@ import { createApp, type ServerApp } from "../app.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { createMetrics, type Metrics } from "../metrics.js";
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 
 /** Every string a log line must never contain: secrets, passwords and tokens used by a test file. */
 const sensitive = new Set<string>();
@@ -95,7 +97,13 @@ export function harnessClaims(
 ): ConnectionClaims {
   const h = harness();
   const cred = h.users[user];
-  return { host: h.host, port: h.httpPort, username: cred.username, password: cred.password, protocol: "http" };
+  return {
+    host: h.host,
+    port: h.httpPort,
+    username: cred.username,
+    password: cred.password,
+    protocol: "http",
+  };
 }
 
 export interface TestClock {
@@ -179,7 +187,8 @@ export async function startTestServer(overrides: DeepPartial<ServerConfig> = {})
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     async mint(claims = harnessClaims(), options = {}) {
       const jweSecret = config.jwe.jweSecretKeys[0] ?? JWE_SECRET;
-      const jwtSecret = options.jwtSecret === null ? undefined : (options.jwtSecret ?? config.jwe.jwtSecretKey);
+      const jwtSecret =
+        options.jwtSecret === null ? undefined : (options.jwtSecret ?? config.jwe.jwtSecretKey);
       const token = await mintToken(claims, {
         jweSecret,
         ...(jwtSecret !== undefined && { jwtSecret }),
@@ -231,7 +240,11 @@ export function textOf(result: { content?: unknown }): string {
 }
 
 /** Polls `check` until it holds (behaviour, not timing: the bound only stops a hung test). */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

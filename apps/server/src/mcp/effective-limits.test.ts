@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import type { LimitsConfig } from "../config/server-config.js";
+import { effectiveLimits } from "./effective-limits.js";
+
+const server: LimitsConfig = {
+  readOnly: false,
+  maxExecutionTime: 600,
+  maxResultRows: 500,
+  maxResultBytes: 16 * 1024 * 1024,
+  maxQueryLength: 100_000,
+};
+const exp = 2_000_000_000;
+
+describe("effectiveLimits", () => {
+  it("is the server's limits without claims", () => {
+    expect(effectiveLimits(server)).toEqual({
+      readOnly: false,
+      maxRows: 500,
+      maxBytes: 16 * 1024 * 1024,
+      maxExecutionTime: 600,
+      maxQueryLength: 100_000,
+    });
+  });
+
+  it("lets claims tighten rows, time and read-only", () => {
+    expect(effectiveLimits(server, { exp, limit: 10, max_execution_time: 5, read_only: true })).toMatchObject(
+      {
+        readOnly: true,
+        maxRows: 10,
+        maxExecutionTime: 5,
+      },
+    );
+  });
+
+  it("never lets claims loosen them", () => {
+    expect(
+      effectiveLimits(
+        { ...server, readOnly: true },
+        { exp, limit: 10_000, max_execution_time: 3600, read_only: false },
+      ),
+    ).toMatchObject({ readOnly: true, maxRows: 500, maxExecutionTime: 600 });
+  });
+
+  it("applies a claim where the server has no cap (0)", () => {
+    expect(
+      effectiveLimits(
+        { ...server, maxResultRows: 0, maxExecutionTime: 0 },
+        { exp, limit: 42, max_execution_time: 7 },
+      ),
+    ).toMatchObject({ maxRows: 42, maxExecutionTime: 7 });
+    expect(effectiveLimits({ ...server, maxResultRows: 0 })).toMatchObject({ maxRows: 0 });
+  });
+});

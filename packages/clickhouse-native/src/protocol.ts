@@ -1,0 +1,399 @@
+import { type ColumnDecoder, type DecoderContext, type JsonValue, makeDecoder } from "./columns.js";
+import { encodeFrame } from "./compression.js";
+import { ERROR_NAMES } from "./error-names.js";
+import { NativeError, protocolError, type ServerExceptionInfo } from "./errors.js";
+import {
+  type Parse,
+  type ReadLimits,
+  readBinaryString,
+  readInt32,
+  readString,
+  readUInt8,
+  readVarUInt,
+  type Source,
+} from "./reader.js";
+import type { TimeZoneFormatter } from "./text.js";
+import { parseType, type TypeNode } from "./types.js";
+import { Writer } from "./writer.js";
+
+/**
+ * The revision this client speaks. Servers answer with min(theirs, ours); above 54460 fields
+ * change between releases in ways the published sources do not all show, so never raise it
+ * without capturing the new packets from a real server.
+ */
+export const CLIENT_REVISION = 54460;
+
+/** Revisions at which fields appeared (ClickHouse src/Core/ProtocolDefines.h). */
+export const REVISION = {
+  TOTAL_ROWS_IN_PROGRESS: 51554,
+  CLIENT_INFO: 54032,
+  SERVER_TIMEZONE: 54058,
+  QUOTA_KEY_IN_CLIENT_INFO: 54060,
+  SERVER_DISPLAY_NAME: 54372,
+  VERSION_PATCH: 54401,
+  LOW_CARDINALITY: 54405,
+  CLIENT_WRITE_INFO: 54420,
+  SETTINGS_AS_STRINGS: 54429,
+  INTERSERVER_SECRET: 54441,
+  OPENTELEMETRY: 54442,
+  DISTRIBUTED_DEPTH: 54448,
+  INITIAL_QUERY_START_TIME: 54449,
+  PARALLEL_REPLICAS: 54453,
+  CUSTOM_SERIALIZATION: 54454,
+  ADDENDUM: 54458,
+  PARAMETERS: 54459,
+  SERVER_QUERY_TIME_IN_PROGRESS: 54460,
+} as const;
+
+/** The oldest server this client talks to: LowCardinality columns travel as such from here on. */
+export const MIN_SERVER_REVISION = REVISION.LOW_CARDINALITY;
+
+export const CLIENT_VERSION = { major: 1, minor: 0, patch: 0 } as const;
+
+const ClientPacket = { Hello: 0, Query: 1, Data: 2, Cancel: 3, Ping: 4 } as const;
+
+const ServerPacket = {
+  Hello: 0,
+  Data: 1,
+  Exception: 2,
+  Progress: 3,
+  Pong: 4,
+  EndOfStream: 5,
+  ProfileInfo: 6,
+  Totals: 7,
+  Extremes: 8,
+  Log: 10,
+  TableColumns: 11,
+  ProfileEvents: 14,
+} as const;
+
+const STAGE_COMPLETE = 2;
+const QUERY_KIND_INITIAL = 1;
+const INTERFACE_TCP = 1;
+const SETTING_FLAG_IMPORTANT = 1;
+const SETTING_FLAG_CUSTOM = 2;
+
+export interface ServerHello {
+  name: string;
+  versionMajor: number;
+  versionMinor: number;
+  versionPatch: number;
+  /** The server's own protocol revision. */
+  revision: number;
+  /** The server's default time zone. */
+  timezone: string;
+  displayName: string;
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** The ClickHouse type as the server names it, e.g. `Nullable(String)`. */
+  type: string;
+}
+
+export interface Block {
+  columns: ColumnInfo[];
+  rowCount: number;
+  /** Values column by column: `values[column][row]`. */
+  values: JsonValue[][];
+}
+
+export interface Progress {
+  readRows: number;
+  readBytes: number;
+  totalRowsToRead: number;
+  writtenRows: number;
+  writtenBytes: number;
+  /** Server-side elapsed time in nanoseconds (reported from revision 54460). */
+  elapsedNs: number;
+}
+
+export interface ProfileInfo {
+  rows: number;
+  blocks: number;
+  bytes: number;
+  appliedLimit: boolean;
+  rowsBeforeLimit: number;
+  calculatedRowsBeforeLimit: boolean;
+}
+
+export type ServerMessage =
+  | { type: "hello"; hello: ServerHello }
+  | { type: "data" | "totals" | "extremes"; block: Block; types: TypeNode[] }
+  | { type: "log" | "profile-events"; block: Block }
+  | { type: "exception"; exceptions: ServerExceptionInfo[] }
+  | { type: "progress"; progress: Progress }
+  | { type: "profile-info"; profileInfo: ProfileInfo }
+  | { type: "pong" }
+  | { type: "end-of-stream" }
+  | { type: "table-columns" };
+
+export interface HelloOptions {
+  clientName: string;
+  database: string;
+  username: string;
+  password: string;
+}
+
+export function encodeHello(options: HelloOptions): Buffer {
+  return new Writer()
+    .varUInt(ClientPacket.Hello)
+    .string(options.clientName)
+    .varUInt(CLIENT_VERSION.major)
+    .varUInt(CLIENT_VERSION.minor)
+    .varUInt(CLIENT_REVISION)
+    .string(options.database)
+    .string(options.username)
+    .string(options.password)
+    .toBuffer();
+}
+
+/** Sent right after the server's Hello from revision 54458: the quota key. */
+export function encodeAddendum(): Buffer {
+  return new Writer().string("").toBuffer();
+}
+
+export function encodePing(): Buffer {
+  return new Writer().varUInt(ClientPacket.Ping).toBuffer();
+}
+
+export function encodeCancel(): Buffer {
+  return new Writer().varUInt(ClientPacket.Cancel).toBuffer();
+}
+
+export interface QueryPacket {
+  revision: number;
+  queryId: string;
+  query: string;
+  /** Setting values as text, sent as they are. */
+  settings: ReadonlyArray<[string, string]>;
+  /** Parameter values in the text form of HTTP's `param_` values. */
+  params: ReadonlyArray<[string, string]>;
+  compression: boolean;
+  clientName: string;
+  initialAddress: string;
+  osUser: string;
+  hostname: string;
+}
+
+/** The Query packet and the empty Data block that ends the (absent) external tables. */
+export function encodeQuery(packet: QueryPacket): Buffer {
+  const { revision } = packet;
+  const w = new Writer(512 + packet.query.length * 3).varUInt(ClientPacket.Query).string(packet.queryId);
+  if (revision >= REVISION.CLIENT_INFO) {
+    w.uint8(QUERY_KIND_INITIAL).string("").string("").string(packet.initialAddress);
+    if (revision >= REVISION.INITIAL_QUERY_START_TIME) w.int64(0n);
+    w.uint8(INTERFACE_TCP).string(packet.osUser).string(packet.hostname).string(packet.clientName);
+    w.varUInt(CLIENT_VERSION.major).varUInt(CLIENT_VERSION.minor).varUInt(CLIENT_REVISION);
+    if (revision >= REVISION.QUOTA_KEY_IN_CLIENT_INFO) w.string("");
+    if (revision >= REVISION.DISTRIBUTED_DEPTH) w.varUInt(0);
+    if (revision >= REVISION.VERSION_PATCH) w.varUInt(CLIENT_VERSION.patch);
+    if (revision >= REVISION.OPENTELEMETRY) w.uint8(0);
+    if (revision >= REVISION.PARALLEL_REPLICAS) w.varUInt(0).varUInt(0).varUInt(0);
+  }
+  if (packet.settings.length > 0 && revision < REVISION.SETTINGS_AS_STRINGS) {
+    throw new NativeError(
+      "UNSUPPORTED_SERVER",
+      `The server's protocol revision ${revision} is too old for query settings (needs ${REVISION.SETTINGS_AS_STRINGS})`,
+    );
+  }
+  // Flagged important: a server that does not know a setting then refuses the query (as over HTTP)
+  // instead of silently ignoring a limit.
+  for (const [name, value] of packet.settings) w.string(name).varUInt(SETTING_FLAG_IMPORTANT).string(value);
+  w.string("");
+  if (revision >= REVISION.INTERSERVER_SECRET) w.string("");
+  w.varUInt(STAGE_COMPLETE).varUInt(packet.compression ? 1 : 0).string(packet.query);
+  if (revision >= REVISION.PARAMETERS) {
+    for (const [name, value] of packet.params) w.string(name).varUInt(SETTING_FLAG_CUSTOM).string(fieldDump(value));
+    w.string("");
+  } else if (packet.params.length > 0) {
+    throw new NativeError(
+      "UNSUPPORTED_SERVER",
+      `The server's protocol revision ${revision} is too old for query parameters (needs ${REVISION.PARAMETERS})`,
+    );
+  }
+  w.bytes(encodeEmptyBlock(packet.compression));
+  return w.toBuffer();
+}
+
+/** A parameter travels as a dumped Field holding a String: a quoted literal (Field::restoreFromDump). */
+function fieldDump(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** An empty Data packet: the end of external tables after a query, or of INSERT data. */
+export function encodeEmptyBlock(compression: boolean): Buffer {
+  const block = new Writer(16);
+  // Block info: field 1 is_overflows, field 2 bucket_num, 0 ends it.
+  block.varUInt(1).uint8(0).varUInt(2).int32(-1).varUInt(0);
+  block.varUInt(0).varUInt(0); // columns, rows
+  const body = block.toBuffer();
+  const head = new Writer(4).varUInt(ClientPacket.Data).string("").toBuffer();
+  return Buffer.concat([head, compression ? encodeFrame(body) : body]);
+}
+
+export interface ReadContext {
+  raw: Source;
+  /** Where compressed packets' blocks are read from: the decompressed stream, or `raw`. */
+  data: Source;
+  revision: number;
+  limits: ReadLimits;
+  decoding: DecoderContext;
+  zones: Map<string, TimeZoneFormatter>;
+  decoders: Map<string, ColumnDecoder>;
+}
+
+function* readHello(src: Source, limits: ReadLimits): Parse<ServerHello> {
+  const max = limits.maxStringBytes;
+  const name = yield* readString(src, max, "The server name");
+  const versionMajor = yield* readVarUInt(src);
+  const versionMinor = yield* readVarUInt(src);
+  const revision = yield* readVarUInt(src);
+  const effective = Math.min(revision, CLIENT_REVISION);
+  const timezone = effective >= REVISION.SERVER_TIMEZONE ? yield* readString(src, max, "The time zone") : "";
+  const displayName =
+    effective >= REVISION.SERVER_DISPLAY_NAME ? yield* readString(src, max, "The display name") : "";
+  const versionPatch = effective >= REVISION.VERSION_PATCH ? yield* readVarUInt(src) : 0;
+  return { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName };
+}
+
+// The message starts with the exception class ("DB::Exception: "); some versions add "Code: N. ".
+const EXCEPTION_PREFIX = /^(?:Code: \d+\. )?(?:[A-Za-z_:]*Exception: )?/;
+
+function* readException(src: Source, limits: ReadLimits): Parse<ServerExceptionInfo[]> {
+  const out: ServerExceptionInfo[] = [];
+  for (;;) {
+    const code = yield* readInt32(src);
+    yield* readString(src, limits.maxStringBytes, "An exception name");
+    const text = yield* readString(src, limits.maxStringBytes, "An exception message");
+    yield* readBinaryString(src, limits.maxStringBytes, "An exception stack trace");
+    const hasNested = yield* readUInt8(src);
+    const name = ERROR_NAMES[code];
+    const message = text.replace(EXCEPTION_PREFIX, "");
+    out.push(name === undefined ? { code, message } : { code, name, message });
+    if (hasNested === 0) return out;
+    if (out.length >= 64) throw protocolError("Too many nested exceptions");
+  }
+}
+
+function* readProgress(src: Source, revision: number): Parse<Progress> {
+  const readRows = yield* readVarUInt(src);
+  const readBytes = yield* readVarUInt(src);
+  const totalRowsToRead = revision >= REVISION.TOTAL_ROWS_IN_PROGRESS ? yield* readVarUInt(src) : 0;
+  const written = revision >= REVISION.CLIENT_WRITE_INFO;
+  const writtenRows = written ? yield* readVarUInt(src) : 0;
+  const writtenBytes = written ? yield* readVarUInt(src) : 0;
+  const elapsedNs = revision >= REVISION.SERVER_QUERY_TIME_IN_PROGRESS ? yield* readVarUInt(src) : 0;
+  return { readRows, readBytes, totalRowsToRead, writtenRows, writtenBytes, elapsedNs };
+}
+
+function* readProfileInfo(src: Source): Parse<ProfileInfo> {
+  const rows = yield* readVarUInt(src);
+  const blocks = yield* readVarUInt(src);
+  const bytes = yield* readVarUInt(src);
+  const appliedLimit = (yield* readUInt8(src)) !== 0;
+  const rowsBeforeLimit = yield* readVarUInt(src);
+  const calculatedRowsBeforeLimit = (yield* readUInt8(src)) !== 0;
+  return { rows, blocks, bytes, appliedLimit, rowsBeforeLimit, calculatedRowsBeforeLimit };
+}
+
+/** Parses a column type; a type the parser cannot read is simply unsupported. */
+export function columnType(text: string): TypeNode {
+  try {
+    return parseType(text);
+  } catch {
+    return { kind: "unsupported", name: text };
+  }
+}
+
+function decoderFor(ctx: ReadContext, type: string, node: TypeNode): ColumnDecoder {
+  let decoder = ctx.decoders.get(type);
+  if (!decoder) {
+    decoder = makeDecoder(node, ctx.decoding, ctx.zones);
+    ctx.decoders.set(type, decoder);
+  }
+  return decoder;
+}
+
+/** One block: block info, then each column's name, type and (when there are rows) values. */
+export function* readBlock(src: Source, ctx: ReadContext): Parse<{ block: Block; types: TypeNode[] }> {
+  const { limits } = ctx;
+  for (;;) {
+    const field = yield* readVarUInt(src);
+    if (field === 0) break;
+    if (field === 1) yield* readUInt8(src);
+    else if (field === 2) yield* readInt32(src);
+    else throw protocolError(`Unknown block info field ${field}`);
+  }
+  const columnCount = yield* readVarUInt(src);
+  const rowCount = yield* readVarUInt(src);
+  if (columnCount > limits.maxColumns) {
+    throw protocolError(`A block of ${columnCount} columns exceeds the limit of ${limits.maxColumns}`);
+  }
+  if (rowCount > limits.maxRows) throw protocolError(`A block of ${rowCount} rows exceeds the limit of ${limits.maxRows}`);
+  const columns: ColumnInfo[] = [];
+  const types: TypeNode[] = [];
+  const values: JsonValue[][] = [];
+  for (let i = 0; i < columnCount; i++) {
+    const name = yield* readString(src, limits.maxStringBytes, "A column name");
+    const type = yield* readString(src, limits.maxStringBytes, "A column type");
+    if (ctx.revision >= REVISION.CUSTOM_SERIALIZATION) {
+      const hasCustom = yield* readUInt8(src);
+      if (hasCustom !== 0) {
+        throw new NativeError("UNSUPPORTED_TYPE", `Column ${name} uses a custom (sparse) serialization`);
+      }
+    }
+    const node = columnType(type);
+    columns.push({ name, type });
+    types.push(node);
+    if (rowCount > 0) {
+      const decoder = decoderFor(ctx, type, node);
+      yield* decoder.prefix(src);
+      values.push(yield* decoder.data(src, rowCount));
+    } else {
+      values.push([]);
+    }
+  }
+  return { block: { columns, rowCount, values }, types };
+}
+
+/** Reads one server packet. */
+export function* readServerMessage(ctx: ReadContext): Parse<ServerMessage> {
+  const { raw, limits } = ctx;
+  const code = yield* readVarUInt(raw);
+  switch (code) {
+    case ServerPacket.Hello:
+      return { type: "hello", hello: yield* readHello(raw, limits) };
+    case ServerPacket.Data:
+    case ServerPacket.Totals:
+    case ServerPacket.Extremes: {
+      yield* readString(raw, limits.maxStringBytes, "A table name");
+      const { block, types } = yield* readBlock(ctx.data, ctx);
+      const type = code === ServerPacket.Data ? "data" : code === ServerPacket.Totals ? "totals" : "extremes";
+      return { type, block, types };
+    }
+    case ServerPacket.Log:
+    case ServerPacket.ProfileEvents: {
+      // Never compressed, whatever the query's compression.
+      yield* readString(raw, limits.maxStringBytes, "A table name");
+      const { block } = yield* readBlock(raw, ctx);
+      return { type: code === ServerPacket.Log ? "log" : "profile-events", block };
+    }
+    case ServerPacket.Exception:
+      return { type: "exception", exceptions: yield* readException(raw, limits) };
+    case ServerPacket.Progress:
+      return { type: "progress", progress: yield* readProgress(raw, ctx.revision) };
+    case ServerPacket.Pong:
+      return { type: "pong" };
+    case ServerPacket.EndOfStream:
+      return { type: "end-of-stream" };
+    case ServerPacket.ProfileInfo:
+      return { type: "profile-info", profileInfo: yield* readProfileInfo(raw) };
+    case ServerPacket.TableColumns:
+      yield* readString(raw, limits.maxStringBytes, "An external table name");
+      yield* readString(raw, limits.maxStringBytes, "A columns description");
+      return { type: "table-columns" };
+    default:
+      throw protocolError(`Unexpected packet ${code} from the server`);
+  }
+}

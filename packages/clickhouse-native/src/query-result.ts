@@ -1,0 +1,246 @@
+import type { JsonValue } from "./columns.js";
+import type { Connection } from "./connection.js";
+import { exceptionError, NativeError } from "./errors.js";
+import { type Block, type ColumnInfo, columnType, type ProfileInfo, type Progress } from "./protocol.js";
+import { unsupportedParts } from "./types.js";
+
+export interface QueryResultOptions {
+  signal?: AbortSignal;
+  /** Sends the empty Data block that ends INSERT data. */
+  endInsertData: () => void;
+  onProgress?: (progress: Progress) => void;
+  cancelTimeoutMs: number;
+}
+
+/** Totals of the Progress packets received so far. */
+function emptyProgress(): Progress {
+  return { readRows: 0, readBytes: 0, totalRowsToRead: 0, writtenRows: 0, writtenBytes: 0, elapsedNs: 0 };
+}
+
+/**
+ * A running query's answer. Read it once, with `blocks()`, `rows()` or `collect()`; leaving a
+ * loop early (break, throw) cancels the query and drains the answer, so the connection is
+ * usable again when the loop has exited.
+ */
+export class QueryResult implements AsyncIterable<Block> {
+  /** The result's columns (empty for statements without a result). */
+  columns: ColumnInfo[] = [];
+  /** Columns that came back cast to String because their type cannot be decoded natively. */
+  castColumns: string[] = [];
+  /** Progress totals so far (sums of the server's increments). */
+  readonly progress: Progress = emptyProgress();
+  profileInfo: ProfileInfo | undefined;
+  /** The WITH TOTALS row, when the query has one. */
+  totals: Block | undefined;
+  /** Minimums and maximums, when the query ran with `extremes = 1`. */
+  extremes: Block | undefined;
+
+  private finished = false;
+  private cancelRequested = false;
+  private cancelledBySignal = false;
+  private reading: Promise<Block | undefined> | undefined;
+  private cancelling: Promise<void> | undefined;
+  private headerTypes: string[] = [];
+  private awaitingInsertData = false;
+  private readonly onAbort = () => {
+    this.cancelledBySignal = true;
+    void this.cancel().catch(() => {});
+  };
+
+  /** @internal Created by `Connection.query`. */
+  constructor(
+    private readonly connection: Connection,
+    /** The query id the server ran the query under. */
+    readonly queryId: string,
+    private readonly options: QueryResultOptions,
+  ) {
+    options.signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** True once the server has ended the query (EndOfStream, an exception or cancellation). */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** @internal Columns of the header whose types the driver cannot decode. */
+  get unsupportedColumns(): ColumnInfo[] {
+    return this.columns.filter((_, i) => unsupportedParts(columnType(this.headerTypes[i]!)).length > 0);
+  }
+
+  /** @internal Waits for the header block (or the end of a statement without a result). */
+  async readHeader(): Promise<void> {
+    const first = await this.read(true);
+    if (first !== undefined) throw new NativeError("PROTOCOL_ERROR", "Rows arrived before the result header");
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+    this.connection.queryFinished(this);
+  }
+
+  private cancelledError(): NativeError {
+    const reason = this.options.signal?.reason;
+    const detail = reason instanceof Error && reason.name === "TimeoutError" ? " (timed out)" : "";
+    return new NativeError("QUERY_CANCELLED", `Query ${this.queryId} was cancelled${detail}`);
+  }
+
+  /** Reads packets until a block with rows (returned), or the end (undefined). One read at a time. */
+  private read(header = false): Promise<Block | undefined> {
+    if (this.reading) return this.reading;
+    this.reading = this.readNext(header).finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
+
+  private async readNext(header: boolean): Promise<Block | undefined> {
+    if (this.finished) {
+      if (this.cancelledBySignal) throw this.cancelledError();
+      return undefined;
+    }
+    for (;;) {
+      let message: Awaited<ReturnType<Connection["readMessage"]>>;
+      try {
+        message = await this.connection.readMessage();
+      } catch (error) {
+        this.finish();
+        throw this.cancelledBySignal ? this.cancelledError() : error;
+      }
+      switch (message.type) {
+        case "data":
+          if (this.awaitingInsertData) {
+            // An INSERT without inline data: the server sent the table's structure and waits
+            // for rows. None come from this client, so the INSERT inserts nothing.
+            this.awaitingInsertData = false;
+            this.options.endInsertData();
+            break;
+          }
+          if (header && this.headerTypes.length === 0 && message.block.rowCount === 0) {
+            this.columns = message.block.columns;
+            this.headerTypes = message.block.columns.map((column) => column.type);
+            return undefined;
+          }
+          if (message.block.rowCount > 0 && !this.cancelRequested) {
+            if (this.headerTypes.length === 0) {
+              this.columns = message.block.columns;
+              this.headerTypes = message.block.columns.map((column) => column.type);
+            }
+            return message.block;
+          }
+          break;
+        case "totals":
+          this.totals = message.block;
+          break;
+        case "extremes":
+          this.extremes = message.block;
+          break;
+        case "progress":
+          for (const key of Object.keys(this.progress) as (keyof Progress)[]) {
+            this.progress[key] += message.progress[key];
+          }
+          this.options.onProgress?.(message.progress);
+          break;
+        case "profile-info":
+          this.profileInfo = message.profileInfo;
+          break;
+        case "table-columns":
+          if (header) this.awaitingInsertData = true;
+          break;
+        case "log":
+        case "profile-events":
+          break;
+        case "end-of-stream":
+          this.finish();
+          if (this.cancelledBySignal) throw this.cancelledError();
+          return undefined;
+        case "exception":
+          // The server drops the connection after some errors in a query's settings, right
+          // after this packet: make sure the connection still answers before lending it again.
+          if (header && !this.cancelRequested) await this.connection.checkAlive();
+          this.finish();
+          if (this.cancelRequested) {
+            if (this.cancelledBySignal) throw this.cancelledError();
+            return undefined;
+          }
+          throw exceptionError(message.exceptions);
+        default:
+          this.connection.destroy(new NativeError("PROTOCOL_ERROR", `Unexpected ${message.type} packet in a query`));
+          this.finish();
+          throw new NativeError("PROTOCOL_ERROR", `Unexpected ${message.type} packet in a query`);
+      }
+    }
+  }
+
+  /** @internal The connection leaves the socket mid-answer: this result just ends. */
+  abandon(): void {
+    this.finished = true;
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+  }
+
+  /**
+   * Asks the server to stop and reads the rest of its answer; resolves when the connection is
+   * free again. Drops the connection if the server has not ended the query within
+   * `cancelTimeoutMs`. Does nothing once the query has ended.
+   */
+  cancel(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    this.cancelling ??= (async () => {
+      this.cancelRequested = true;
+      this.connection.sendCancel();
+      const timer = setTimeout(() => {
+        this.connection.destroy(
+          new NativeError("TIMEOUT", `The server did not end query ${this.queryId} within the cancel timeout`),
+        );
+      }, this.options.cancelTimeoutMs);
+      try {
+        while (!this.finished) await this.read().catch(() => {});
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+    return this.cancelling;
+  }
+
+  /** The result's blocks, in order. Leaving the loop early cancels the query. */
+  async *blocks(): AsyncGenerator<Block, void, undefined> {
+    try {
+      for (;;) {
+        const block = await this.read();
+        if (block === undefined) return;
+        yield block;
+      }
+    } finally {
+      if (!this.finished) await this.cancel();
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Block, void, undefined> {
+    return this.blocks();
+  }
+
+  /** The result's rows as arrays of values in column order. Leaving the loop early cancels the query. */
+  async *rows(): AsyncGenerator<JsonValue[], void, undefined> {
+    for await (const block of this.blocks()) {
+      for (let row = 0; row < block.rowCount; row++) yield blockRow(block, row);
+    }
+  }
+
+  /** Reads the whole result into memory. */
+  async collect(): Promise<{ columns: ColumnInfo[]; rows: JsonValue[][] }> {
+    const rows: JsonValue[][] = [];
+    for await (const row of this.rows()) rows.push(row);
+    return { columns: this.columns, rows };
+  }
+}
+
+/** One row of a block, values in column order. */
+export function blockRow(block: Block, row: number): JsonValue[] {
+  return block.values.map((column) => column[row]!);
+}
+
+/** One row of a block as an object keyed by column name (a later duplicate name wins). */
+export function blockRowObject(block: Block, row: number): Record<string, JsonValue> {
+  return Object.fromEntries(block.columns.map((column, i) => [column.name, block.values[i]![row]!]));
+}
