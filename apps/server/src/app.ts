@@ -189,7 +189,6 @@ export function createApp(deps: AppDeps): ServerApp {
       await inFlight.drain(Math.min(graceMs, 5000));
     }
     await sse.closeAll();
-    await generator.close();
   }
 
   return { app, shutdown };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DatabaseError } from "./errors.js";
-import { compileHostAllowList, normalizeHost } from "./host-allow-list.js";
+import { compileHostAllowList, createHostPolicy, normalizeHost } from "./host-allow-list.js";
 
 function allowed(rules: readonly string[] | undefined, host: string): boolean {
   const check = compileHostAllowList(rules);
@@ -100,5 +100,19 @@ describe("compileHostAllowList", () => {
 
   it.each(["10.0.0.0/33", "foo/8", "*.", "a.*.com", "*", ""])("rejects the invalid rule %j", (rule) => {
     expect(() => compileHostAllowList([rule])).toThrow(TypeError);
+  });
+});
+
+describe("createHostPolicy", () => {
+  it("judges the host the pool would connect to, not the text of the claim", () => {
+    const check = createHostPolicy(["127.0.0.1", "*.internal"]);
+    expect(() => check("127.1")).not.toThrow();
+    expect(() => check("db.internal")).not.toThrow();
+    expect(() => check("db.example.com")).toThrow(expect.objectContaining({ code: "HOST_NOT_ALLOWED" }));
+    expect(() => check("not a host")).toThrow(expect.objectContaining({ code: "INVALID_CONNECTION" }));
+  });
+
+  it("allows every valid host without rules", () => {
+    expect(() => createHostPolicy(undefined)("anything.example.com")).not.toThrow();
   });
 });

@@ -106,3 +106,13 @@ export function compileHostAllowList(rules: readonly string[] | undefined): Host
     }
   };
 }
+
+/**
+ * The pool's host policy for callers outside the pool (e.g. a token generator that must refuse
+ * what the pool would refuse): normalises the host as the pool does, then applies the rules.
+ * Throws INVALID_CONNECTION for a host that is not a host, HOST_NOT_ALLOWED outside the rules.
+ */
+export function createHostPolicy(rules: readonly string[] | undefined): (host: string) => void {
+  const check = compileHostAllowList(rules);
+  return (host) => check(normalizeHost(host));
+}

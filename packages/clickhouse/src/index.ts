@@ -12,6 +12,7 @@ export {
   type DatabaseErrorDetails,
   isDatabaseError,
 } from "./errors.js";
+export { createHostPolicy } from "./host-allow-list.js";
 export type { PoolStats } from "./keyed-pool.js";
 export type {
   ColumnDescription,

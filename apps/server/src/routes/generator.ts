@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { createClickHousePool, isDatabaseError } from "@mcp/clickhouse";
+import { createHostPolicy, isDatabaseError } from "@mcp/clickhouse";
 import { isTokenError, type MintableClaims, mintToken, parseClaims } from "@mcp/jwe";
 import type { Context } from "hono";
 import type { Logger } from "pino";
@@ -32,30 +32,11 @@ function operatorKeyMatches(header: string | undefined, key: string): boolean {
  * reference: it can be switched off (404), can require an operator key, and refuses hosts
  * outside the ClickHouse host allow-list, so it cannot mint tokens aimed at arbitrary hosts.
  */
-/**
- * Judges a host exactly as the pool will: through a pool of its own with the same allow-list,
- * which refuses before creating anything. A client for an allowed host is created (no socket is
- * opened) and evicted by the next check.
- */
-function createHostCheck(allowedHosts: readonly string[] | undefined) {
-  const probe = createClickHousePool({
-    maxClients: 1,
-    idleTimeoutMs: 1000,
-    ...(allowedHosts && { allowedHosts }),
-  });
-  return {
-    check: (host: string) => probe.withClient({ host, protocol: "http" }, async () => undefined),
-    close: () => probe.close(),
-  };
-}
-
-export interface GeneratorHandler {
-  (c: Context): Promise<Response>;
-  close(): Promise<void>;
-}
-
-export function createGeneratorHandler(config: ServerConfig, logger: Logger): GeneratorHandler {
-  const hosts = createHostCheck(config.pool.allowedHosts);
+export function createGeneratorHandler(
+  config: ServerConfig,
+  logger: Logger,
+): (c: Context) => Promise<Response> {
+  const checkHost = createHostPolicy(config.pool.allowedHosts);
 
   const handler = async (c: Context): Promise<Response> => {
     if (!config.generator.enabled)
@@ -116,7 +97,7 @@ export function createGeneratorHandler(config: ServerConfig, logger: Logger): Ge
     }
     if (claims.host !== undefined) {
       try {
-        await hosts.check(claims.host);
+        checkHost(claims.host);
       } catch (error) {
         if (isDatabaseError(error) && error.code === "HOST_NOT_ALLOWED") {
           return jsonResponse(
@@ -150,5 +131,5 @@ export function createGeneratorHandler(config: ServerConfig, logger: Logger): Ge
     );
     return c.json({ token });
   };
-  return Object.assign(handler, { close: hosts.close });
+  return handler;
 }
