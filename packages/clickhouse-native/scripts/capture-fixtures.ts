@@ -73,7 +73,12 @@ interface FixtureQuery {
 
 const QUERIES: FixtureQuery[] = [
   { name: "types", query: "SELECT * EXCEPT (json) FROM fixtures.types ORDER BY id", http: true },
-  { name: "types-lz4", query: "SELECT * EXCEPT (json) FROM fixtures.types ORDER BY id", compression: true, http: true },
+  {
+    name: "types-lz4",
+    query: "SELECT * EXCEPT (json) FROM fixtures.types ORDER BY id",
+    compression: true,
+    http: true,
+  },
   {
     name: "multi-block-lz4",
     query: "SELECT number, toString(number) AS s FROM numbers(3000)",
@@ -132,8 +137,9 @@ const QUERIES: FixtureQuery[] = [
   { name: "exception", query: "SELECT * FROM no_such_table_anywhere" },
   {
     name: "exception-during-data",
-    query: "SELECT number, throwIf(number = 3, 'boom') FROM numbers(10)",
-    settings: { max_block_size: 1 },
+    // The pause before the exception lets the first rows go out first.
+    query: "SELECT number, throwIf(number = 3 AND sleepEachRow(0.3) = 0, 'boom') FROM numbers(10)",
+    settings: { max_block_size: 1, max_threads: 1 },
   },
   {
     name: "totals-extremes",
@@ -142,7 +148,12 @@ const QUERIES: FixtureQuery[] = [
   },
 ];
 
-async function httpResult(url: string, auth: string, query: string, settings: Record<string, string | number>) {
+async function httpResult(
+  url: string,
+  auth: string,
+  query: string,
+  settings: Record<string, string | number>,
+) {
   const params = new URLSearchParams({
     default_format: "JSONCompactEachRowWithNamesAndTypes",
     output_format_json_quote_64bit_integers: "1",
@@ -163,7 +174,10 @@ async function main(): Promise<void> {
   const password = "capture-password";
   await using server = await start({ users: [{ name: "admin", password }] });
   for (const statement of FIXTURE_STATEMENTS) {
-    const response = await fetch(`${server.url}/?user=admin&password=${password}`, { method: "POST", body: statement });
+    const response = await fetch(`${server.url}/?user=admin&password=${password}`, {
+      method: "POST",
+      body: statement,
+    });
     if (!response.ok) throw new Error(await response.text());
   }
   const recorder = await startRecorder(server.tcpPort);
@@ -189,14 +203,22 @@ async function main(): Promise<void> {
       ? await httpResult(server.url, `admin:${password}`, fixture.query, fixture.settings ?? {})
       : undefined;
     const { http: _, ...described } = fixture;
-    responses.push({ ...described, compression: fixture.compression ?? false, server: bytes.toString("hex"), httpLines });
+    responses.push({
+      ...described,
+      compression: fixture.compression ?? false,
+      server: bytes.toString("hex"),
+      httpLines,
+    });
   }
 
   // Frames of ClickHouse's compressed format over HTTP (compress=1), of many payload sizes, for
   // the CityHash128 and LZ4 tests: incompressible payloads cover every length branch of the hash.
   const frames: string[] = [];
-  for (const size of [0, 1, 5, 6, 7, 20, 100, 118, 119, 120, 200, 300, 1000, 5000]) {
-    for (const query of [`SELECT randomString(${size}) FORMAT RawBLOB`, `SELECT repeat('abc', ${size}) FORMAT RawBLOB`]) {
+  for (const size of [0, 1, 5, 6, 7, 20, 100, 118, 119, 120, 133, 200, 253, 261, 300, 1000, 5000]) {
+    for (const query of [
+      `SELECT randomString(${size}) FORMAT RawBLOB`,
+      `SELECT repeat('abc', ${size}) FORMAT RawBLOB`,
+    ]) {
       const response = await fetch(`${server.url}/?user=admin&password=${password}&compress=1`, {
         method: "POST",
         body: query,
@@ -211,8 +233,14 @@ async function main(): Promise<void> {
   }
 
   const meta = { capturedFrom: `ClickHouse ${server.version}`, revision: 54460 };
-  await writeFile(new URL("native-responses.json", OUT_DIR), `${JSON.stringify({ ...meta, hello, responses }, null, 1)}\n`);
-  await writeFile(new URL("compressed-frames.json", OUT_DIR), `${JSON.stringify({ ...meta, frames }, null, 1)}\n`);
+  await writeFile(
+    new URL("native-responses.json", OUT_DIR),
+    `${JSON.stringify({ ...meta, hello, responses }, null, 1)}\n`,
+  );
+  await writeFile(
+    new URL("compressed-frames.json", OUT_DIR),
+    `${JSON.stringify({ ...meta, frames }, null, 1)}\n`,
+  );
   recorder.server.close();
   console.log(`Wrote ${responses.length} responses and ${frames.length} frames to ${fileURLToPath(OUT_DIR)}`);
 }

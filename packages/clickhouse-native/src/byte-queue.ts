@@ -37,7 +37,10 @@ export class ByteQueue {
       this.pending[this.pendingHead++] = EMPTY;
       this.pos = 0;
       have = this.current.length;
-      if (have >= n) return this.compactPending();
+      if (have >= n) {
+        this.compactPending();
+        return;
+      }
     }
     const parts: Buffer[] = [this.current.subarray(this.pos)];
     while (have < n) {

@@ -100,7 +100,10 @@ function intDecoder(bytes: number, signed: boolean): ColumnDecoder {
     case 4:
       return fixed(4, signed ? (b, at) => b.readInt32LE(at) : (b, at) => b.readUInt32LE(at));
     case 8:
-      return fixed(8, signed ? (b, at) => b.readBigInt64LE(at).toString() : (b, at) => b.readBigUInt64LE(at).toString());
+      return fixed(
+        8,
+        signed ? (b, at) => b.readBigInt64LE(at).toString() : (b, at) => b.readBigUInt64LE(at).toString(),
+      );
     default:
       return fixed(bytes, (b, at) => readWideInt(b, at, bytes, signed).toString());
   }
@@ -250,7 +253,11 @@ const NEED_GLOBAL_DICTIONARY = 1 << 8;
 const HAS_ADDITIONAL_KEYS = 1 << 9;
 const INDEX_WIDTHS = [1, 2, 4, 8];
 
-function lowCardinalityDecoder(dictionary: ColumnDecoder, nullable: boolean, limits: ReadLimits): ColumnDecoder {
+function lowCardinalityDecoder(
+  dictionary: ColumnDecoder,
+  nullable: boolean,
+  limits: ReadLimits,
+): ColumnDecoder {
   return {
     *prefix(src) {
       yield* src.fill(8);
@@ -265,7 +272,8 @@ function lowCardinalityDecoder(dictionary: ColumnDecoder, nullable: boolean, lim
       while (done < rows) {
         yield* src.fill(8);
         const flags = src.queue.take(8).readUInt32LE(0);
-        if (flags & NEED_GLOBAL_DICTIONARY) throw protocolError("LowCardinality with a global dictionary is not supported");
+        if (flags & NEED_GLOBAL_DICTIONARY)
+          throw protocolError("LowCardinality with a global dictionary is not supported");
         const width = INDEX_WIDTHS[flags & 0xff];
         if (width === undefined) throw protocolError(`Bad LowCardinality index type ${flags & 0xff}`);
         let keys: JsonValue[] = [];

@@ -51,7 +51,9 @@ function frameHeader(header: Buffer, maxFrameBytes: number) {
   const rawSize = header.readUInt32LE(5);
   if (method !== METHOD_LZ4 && method !== METHOD_NONE) {
     const name = method === METHOD_ZSTD ? "ZSTD" : `0x${method.toString(16)}`;
-    throw protocolError(`Unsupported compression method ${name} (only LZ4 is): set network_compression_method='LZ4'`);
+    throw protocolError(
+      `Unsupported compression method ${name} (only LZ4 is): set network_compression_method='LZ4'`,
+    );
   }
   if (compressedSize < HEADER_BYTES) throw protocolError("Compressed frame shorter than its header");
   if (compressedSize > maxFrameBytes || rawSize > maxFrameBytes) {

@@ -17,8 +17,8 @@ import {
   encodeQuery,
   MIN_SERVER_REVISION,
   type Progress,
-  type ReadContext,
   REVISION,
+  type ReadContext,
   readServerMessage,
   type ServerHello,
   type ServerMessage,
@@ -131,7 +131,9 @@ export class Connection implements AsyncDisposable {
   private raw: RawSource;
   private parser: Parse<ServerMessage> | undefined;
   private need = 0;
-  private waiter: { resolve: (message: ServerMessage) => void; reject: (error: NativeError) => void } | undefined;
+  private waiter:
+    | { resolve: (message: ServerMessage) => void; reject: (error: NativeError) => void }
+    | undefined;
   private readContext: ReadContext;
   private closing: Promise<void> | undefined;
   private lastUsed = Date.now();
@@ -170,7 +172,8 @@ export class Connection implements AsyncDisposable {
         }),
       );
     };
-    const onClose = () => this.fail(new NativeError("CONNECTION_CLOSED", `The connection to ${this.where} was closed`));
+    const onClose = () =>
+      this.fail(new NativeError("CONNECTION_CLOSED", `The connection to ${this.where} was closed`));
     socket.on("data", onData);
     socket.on("error", onError);
     socket.on("close", onClose);
@@ -179,6 +182,7 @@ export class Connection implements AsyncDisposable {
       socket.off("error", onError);
       socket.off("close", onClose);
       socket.on("error", () => {});
+      this.detach = () => {};
     };
   }
 
@@ -246,7 +250,10 @@ export class Connection implements AsyncDisposable {
       this.waiter = undefined;
       reject(this.failure);
     }
-    if (!this.socket.destroyed) this.socket.destroy();
+    // Nothing more is read from this socket. Ended rather than reset: a reset can lose what the
+    // server still sends, and the embedded test server exits on one.
+    this.detach();
+    if (!this.socket.destroyed) void endSocket(this.socket);
   }
 
   private pump(): void {
@@ -260,7 +267,9 @@ export class Connection implements AsyncDisposable {
         const failure =
           error instanceof NativeError
             ? error
-            : new NativeError("PROTOCOL_ERROR", `Malformed data from ${this.where}: ${String(error)}`, { cause: error });
+            : new NativeError("PROTOCOL_ERROR", `Malformed data from ${this.where}: ${String(error)}`, {
+                cause: error,
+              });
         // The stream cannot be resynchronised after a parse failure.
         this.fail(failure);
         return;
@@ -275,7 +284,8 @@ export class Connection implements AsyncDisposable {
         this.need = step.value;
       }
     }
-    if (!this.waiter && this.queue.available > HIGH_WATER_BYTES && !this.socket.isPaused()) this.socket.pause();
+    if (!this.waiter && this.queue.available > HIGH_WATER_BYTES && !this.socket.isPaused())
+      this.socket.pause();
   }
 
   /** @internal The next packet from the server. */
@@ -337,7 +347,8 @@ export class Connection implements AsyncDisposable {
    * result). Server exceptions reject with SERVER_EXCEPTION; read the rows from the result.
    */
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    if (typeof sql !== "string" || sql.length === 0) throw new TypeError("query: sql must be a non-empty string");
+    if (typeof sql !== "string" || sql.length === 0)
+      throw new TypeError("query: sql must be a non-empty string");
     const settings = Object.entries(options.settings ?? {})
       .filter((entry): entry is [string, SettingValue] => entry[1] !== undefined)
       .map(([name, value]): [string, string] => [name, formatSetting(name, value)]);
@@ -368,7 +379,9 @@ export class Connection implements AsyncDisposable {
     second.castColumns = names;
     if (second.unsupportedColumns.length > 0) {
       second.abandon();
-      this.destroy(new NativeError("UNSUPPORTED_TYPE", `Columns still undecodable after casting to String: ${list}`));
+      this.destroy(
+        new NativeError("UNSUPPORTED_TYPE", `Columns still undecodable after casting to String: ${list}`),
+      );
       throw new NativeError("UNSUPPORTED_TYPE", `Columns still undecodable after casting to String: ${list}`);
     }
     return second;
@@ -478,6 +491,7 @@ export class Connection implements AsyncDisposable {
       if (this.active) await this.active.cancel().catch(() => {});
       this.failure ??= new NativeError("CONNECTION_CLOSED", `The connection to ${this.where} is closed`);
       this.state = "closed";
+      this.detach();
       await endSocket(this.socket);
     })();
     return this.closing;
@@ -525,13 +539,15 @@ interface ResolvedOptions {
 }
 
 function checkOptions(options: ConnectionOptions): ResolvedOptions {
-  if (typeof options.host !== "string" || options.host.length === 0) throw new TypeError("connect: host is required");
+  if (typeof options.host !== "string" || options.host.length === 0)
+    throw new TypeError("connect: host is required");
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65_535) {
     throw new TypeError("connect: port must be an integer between 1 and 65535");
   }
   const limits = { ...DEFAULT_READ_LIMITS, ...options.limits };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`connect: limits.${name} must be a positive integer`);
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new TypeError(`connect: limits.${name} must be a positive integer`);
   }
   return {
     host: options.host,
@@ -671,14 +687,24 @@ async function openSocket(resolved: ResolvedOptions, signal: AbortSignal | undef
       const message = step.value;
       if (message.type === "hello") finish(undefined, message.hello);
       else if (message.type === "exception") finish(exceptionError(message.exceptions));
-      else finish(new NativeError("PROTOCOL_ERROR", `Unexpected ${message.type} packet instead of the server's Hello`));
+      else
+        finish(
+          new NativeError(
+            "PROTOCOL_ERROR",
+            `Unexpected ${message.type} packet instead of the server's Hello`,
+          ),
+        );
     };
     const timer = setTimeout(
       () =>
         finish(
-          new NativeError("CONNECT_FAILED", `Connecting to ${where} timed out after ${resolved.connectTimeoutMs} ms`, {
-            systemCode: "ETIMEDOUT",
-          }),
+          new NativeError(
+            "CONNECT_FAILED",
+            `Connecting to ${where} timed out after ${resolved.connectTimeoutMs} ms`,
+            {
+              systemCode: "ETIMEDOUT",
+            },
+          ),
         ),
       resolved.connectTimeoutMs,
     );
@@ -690,6 +716,7 @@ async function openSocket(resolved: ResolvedOptions, signal: AbortSignal | undef
   });
 
   if (hello.revision < MIN_SERVER_REVISION) {
+    socket.on("error", () => {});
     void endSocket(socket);
     throw new NativeError(
       "UNSUPPORTED_SERVER",

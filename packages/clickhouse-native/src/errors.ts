@@ -58,6 +58,8 @@ export class NativeError extends Error {
   readonly clickhouseCode?: number;
   /** ClickHouse's error name, e.g. `UNKNOWN_TABLE`, when the server's text carried it. */
   readonly clickhouseName?: string;
+  /** The server's (outermost) exception as sent, for SERVER_EXCEPTION and AUTH_FAILED. */
+  readonly exception?: ServerExceptionInfo;
   readonly nested?: ServerExceptionInfo[];
   readonly systemCode?: string;
 
@@ -65,6 +67,7 @@ export class NativeError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     if (details.exception) {
+      this.exception = details.exception;
       this.clickhouseCode = details.exception.code;
       if (details.exception.name !== undefined) this.clickhouseName = details.exception.name;
     }

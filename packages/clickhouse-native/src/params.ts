@@ -67,7 +67,8 @@ export function formatQueryParam(value: QueryParamValue): string {
 
 export function formatSetting(name: string, value: SettingValue): string {
   if (typeof value === "boolean") return value ? "1" : "0";
-  if (typeof value === "number" && !Number.isFinite(value)) throw new TypeError(`Setting ${name} is not a finite number`);
+  if (typeof value === "number" && !Number.isFinite(value))
+    throw new TypeError(`Setting ${name} is not a finite number`);
   if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint") {
     throw new TypeError(`Setting ${name} must be a string, number, bigint or boolean`);
   }

@@ -47,7 +47,14 @@ export class Pool implements AsyncDisposable {
   private readonly connectionOptions: ConnectionOptions;
 
   constructor(options: PoolOptions) {
-    const { maxConnections, idleTimeoutMs, pingAfterIdleMs, connect: connectFn, now, ...connection } = options;
+    const {
+      maxConnections,
+      idleTimeoutMs,
+      pingAfterIdleMs,
+      connect: connectFn,
+      now,
+      ...connection
+    } = options;
     this.maxConnections = maxConnections ?? 4;
     this.idleTimeoutMs = idleTimeoutMs ?? 60_000;
     this.pingAfterIdleMs = pingAfterIdleMs ?? 10_000;
@@ -166,7 +173,10 @@ export class Pool implements AsyncDisposable {
   }
 
   /** Runs `fn` with a connection of the pool and releases it afterwards, whatever happens. */
-  async withConnection<T>(fn: (connection: Connection) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+  async withConnection<T>(
+    fn: (connection: Connection) => Promise<T>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     const connection = await this.acquire(options);
     try {
       return await fn(connection);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ByteQueue } from "./byte-queue.js";
 import { NativeError } from "./errors.js";
-import { CLIENT_REVISION, encodeQuery, type QueryPacket, readServerMessage, REVISION } from "./protocol.js";
+import { CLIENT_REVISION, encodeQuery, type QueryPacket, REVISION, readServerMessage } from "./protocol.js";
 import {
   parseComplete,
   RawSource,
@@ -23,32 +23,45 @@ describe("server packets captured from ClickHouse 26.7", () => {
     const [hello] = messages;
     expect(hello?.type).toBe("hello");
     if (hello?.type !== "hello") return;
-    expect(hello.hello).toMatchObject({ name: "ClickHouse", versionMajor: 26, versionMinor: 7, timezone: "Etc/UTC" });
+    expect(hello.hello).toMatchObject({
+      name: "ClickHouse",
+      versionMajor: 26,
+      versionMinor: 7,
+      timezone: "Etc/UTC",
+    });
     expect(hello.hello.revision).toBeGreaterThanOrEqual(CLIENT_REVISION);
   });
 
   const withHttp = nativeFixtures.responses.filter((r) => r.httpLines !== undefined);
 
-  it.each(withHttp.map((r) => [r.name, r] as const))("decodes %s to the values the HTTP interface returns", (_, fixture) => {
-    const { messages } = parseStream(Buffer.from(fixture.server, "hex"), { compression: fixture.compression });
-    const http = httpResult(fixture)!;
-    const header = messages.find((m) => m.type === "data");
-    expect(header?.type === "data" && header.block.rowCount).toBe(0);
-    if (header?.type !== "data") return;
-    expect(header.block.columns.map((c) => c.name)).toEqual(http.names);
-    expect(header.block.columns.map((c) => c.type)).toEqual(http.types);
-    expect(dataRows(messages)).toEqual(http.rows);
-    expect(messages.at(-1)?.type).toBe("end-of-stream");
-  });
+  it.each(withHttp.map((r) => [r.name, r] as const))(
+    "decodes %s to the values the HTTP interface returns",
+    (_, fixture) => {
+      const { messages } = parseStream(Buffer.from(fixture.server, "hex"), {
+        compression: fixture.compression,
+      });
+      const http = httpResult(fixture)!;
+      const header = messages.find((m) => m.type === "data");
+      expect(header?.type === "data" && header.block.rowCount).toBe(0);
+      if (header?.type !== "data") return;
+      expect(header.block.columns.map((c) => c.name)).toEqual(http.names);
+      expect(header.block.columns.map((c) => c.type)).toEqual(http.types);
+      expect(dataRows(messages)).toEqual(http.rows);
+      expect(messages.at(-1)?.type).toBe("end-of-stream");
+    },
+  );
 
-  it.each([1, 2, 3, 7, 64, 1000])("gives the same messages whatever the chunk size (%i bytes)", (chunkSize) => {
-    for (const name of ["types", "types-lz4", "low-cardinality"]) {
-      const fixture = response(name);
-      const whole = parseStream(bytesOf(name), { compression: fixture.compression });
-      const chunked = parseStream(bytesOf(name), { compression: fixture.compression, chunkSize });
-      expect(chunked.messages).toEqual(whole.messages);
-    }
-  });
+  it.each([1, 2, 3, 7, 64, 1000])(
+    "gives the same messages whatever the chunk size (%i bytes)",
+    (chunkSize) => {
+      for (const name of ["types", "types-lz4", "low-cardinality"]) {
+        const fixture = response(name);
+        const whole = parseStream(bytesOf(name), { compression: fixture.compression });
+        const chunked = parseStream(bytesOf(name), { compression: fixture.compression, chunkSize });
+        expect(chunked.messages).toEqual(whole.messages);
+      }
+    },
+  );
 
   it("resumes where it stopped instead of parsing again (resumptions grow with chunks, not with their square)", () => {
     const bytes = bytesOf("multi-block-lz4");
@@ -66,7 +79,9 @@ describe("server packets captured from ClickHouse 26.7", () => {
     expect(exception).toBeDefined();
     if (exception?.type !== "exception") return;
     expect(exception.exceptions[0]).toMatchObject({ code: 60, name: "UNKNOWN_TABLE" });
-    expect(exception.exceptions[0]?.message).toMatch(/^Unknown table expression identifier 'no_such_table_anywhere'/);
+    expect(exception.exceptions[0]?.message).toMatch(
+      /^Unknown table expression identifier 'no_such_table_anywhere'/,
+    );
   });
 
   it("reads rows, then the exception that interrupted them", () => {
@@ -100,13 +115,15 @@ describe("server packets captured from ClickHouse 26.7", () => {
     const tooLong = () => parseStream(bytesOf("types"), { limits: { maxStringBytes: 8 } });
     expect(tooLong).toThrow(NativeError);
     expect(tooLong).toThrow(/exceeds the limit of 8/);
-    expect(() => parseStream(bytesOf("multi-block-lz4"), { compression: true, limits: { maxRows: 500 } })).toThrow(
-      /rows exceeds the limit of 500/,
+    expect(() =>
+      parseStream(bytesOf("multi-block-lz4"), { compression: true, limits: { maxRows: 500 } }),
+    ).toThrow(/rows exceeds the limit of 500/);
+    expect(() => parseStream(bytesOf("types"), { limits: { maxColumns: 3 } })).toThrow(
+      /columns exceeds the limit/,
     );
-    expect(() => parseStream(bytesOf("types"), { limits: { maxColumns: 3 } })).toThrow(/columns exceeds the limit/);
-    expect(() => parseStream(bytesOf("types-lz4"), { compression: true, limits: { maxFrameBytes: 100 } })).toThrow(
-      /frame exceeds the limit of 100/,
-    );
+    expect(() =>
+      parseStream(bytesOf("types-lz4"), { compression: true, limits: { maxFrameBytes: 100 } }),
+    ).toThrow(/frame exceeds the limit of 100/);
   });
 
   it("detects a corrupted compressed frame", () => {
@@ -127,11 +144,19 @@ function* readQueryPacket(src: Source) {
   const code = yield* readVarUInt(src);
   const queryId = yield* readString(src, max, "id");
   const kind = yield* readUInt8(src);
-  const initial = [yield* readString(src, max, ""), yield* readString(src, max, ""), yield* readString(src, max, "")];
+  const initial = [
+    yield* readString(src, max, ""),
+    yield* readString(src, max, ""),
+    yield* readString(src, max, ""),
+  ];
   yield* src.fill(8);
   src.queue.take(8);
   const iface = yield* readUInt8(src);
-  const client = [yield* readString(src, max, ""), yield* readString(src, max, ""), yield* readString(src, max, "")];
+  const client = [
+    yield* readString(src, max, ""),
+    yield* readString(src, max, ""),
+    yield* readString(src, max, ""),
+  ];
   const version = [yield* readVarUInt(src), yield* readVarUInt(src), yield* readVarUInt(src)];
   const quotaKey = yield* readString(src, max, "");
   const depth = yield* readVarUInt(src);
@@ -156,7 +181,12 @@ function* readQueryPacket(src: Source) {
   }
   const dataCode = yield* readVarUInt(src);
   const table = yield* readBinaryString(src, max, "");
-  const blockInfo = [yield* readVarUInt(src), yield* readUInt8(src), yield* readVarUInt(src), yield* readInt32(src)];
+  const blockInfo = [
+    yield* readVarUInt(src),
+    yield* readUInt8(src),
+    yield* readVarUInt(src),
+    yield* readInt32(src),
+  ];
   const blockEnd = [yield* readVarUInt(src), yield* readVarUInt(src), yield* readVarUInt(src)];
   return {
     code,
@@ -232,9 +262,9 @@ describe("encodeQuery", () => {
   });
 
   it("refuses settings and parameters that an old server cannot take", () => {
-    expect(() => encodeQuery({ ...packet, revision: REVISION.PARAMETERS - 1, params: packet.params })).toThrow(
-      /too old for query parameters/,
-    );
+    expect(() =>
+      encodeQuery({ ...packet, revision: REVISION.PARAMETERS - 1, params: packet.params }),
+    ).toThrow(/too old for query parameters/);
     expect(() => encodeQuery({ ...packet, revision: REVISION.SETTINGS_AS_STRINGS - 1 })).toThrow(
       /too old for query settings/,
     );
@@ -257,13 +287,23 @@ describe("readServerMessage", () => {
       data: new RawSource(queue),
       revision: CLIENT_REVISION,
       limits: { maxStringBytes: 100, maxColumns: 10, maxRows: 10, maxFrameBytes: 100 },
-      decoding: { timezone: "UTC", limits: { maxStringBytes: 100, maxColumns: 10, maxRows: 10, maxFrameBytes: 100 } },
+      decoding: {
+        timezone: "UTC",
+        limits: { maxStringBytes: 100, maxColumns: 10, maxRows: 10, maxFrameBytes: 100 },
+      },
       zones: new Map(),
       decoders: new Map(),
     };
     expect(parseComplete(readServerMessage(context), queue)).toEqual({
       type: "progress",
-      progress: { readRows: 10, readBytes: 128, totalRowsToRead: 100, writtenRows: 0, writtenBytes: 0, elapsedNs: 7 },
+      progress: {
+        readRows: 10,
+        readBytes: 128,
+        totalRowsToRead: 100,
+        writtenRows: 0,
+        writtenBytes: 0,
+        elapsedNs: 7,
+      },
     });
   });
 });

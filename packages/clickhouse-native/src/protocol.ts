@@ -202,9 +202,12 @@ export function encodeQuery(packet: QueryPacket): Buffer {
   for (const [name, value] of packet.settings) w.string(name).varUInt(SETTING_FLAG_IMPORTANT).string(value);
   w.string("");
   if (revision >= REVISION.INTERSERVER_SECRET) w.string("");
-  w.varUInt(STAGE_COMPLETE).varUInt(packet.compression ? 1 : 0).string(packet.query);
+  w.varUInt(STAGE_COMPLETE)
+    .varUInt(packet.compression ? 1 : 0)
+    .string(packet.query);
   if (revision >= REVISION.PARAMETERS) {
-    for (const [name, value] of packet.params) w.string(name).varUInt(SETTING_FLAG_CUSTOM).string(fieldDump(value));
+    for (const [name, value] of packet.params)
+      w.string(name).varUInt(SETTING_FLAG_CUSTOM).string(fieldDump(value));
     w.string("");
   } else if (packet.params.length > 0) {
     throw new NativeError(
@@ -330,7 +333,8 @@ export function* readBlock(src: Source, ctx: ReadContext): Parse<{ block: Block;
   if (columnCount > limits.maxColumns) {
     throw protocolError(`A block of ${columnCount} columns exceeds the limit of ${limits.maxColumns}`);
   }
-  if (rowCount > limits.maxRows) throw protocolError(`A block of ${rowCount} rows exceeds the limit of ${limits.maxRows}`);
+  if (rowCount > limits.maxRows)
+    throw protocolError(`A block of ${rowCount} rows exceeds the limit of ${limits.maxRows}`);
   const columns: ColumnInfo[] = [];
   const types: TypeNode[] = [];
   const values: JsonValue[][] = [];

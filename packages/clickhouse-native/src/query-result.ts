@@ -42,6 +42,7 @@ export class QueryResult implements AsyncIterable<Block> {
   private cancelling: Promise<void> | undefined;
   private headerTypes: string[] = [];
   private awaitingInsertData = false;
+  private early: Block | undefined;
   private readonly onAbort = () => {
     this.cancelledBySignal = true;
     void this.cancel().catch(() => {});
@@ -69,8 +70,8 @@ export class QueryResult implements AsyncIterable<Block> {
 
   /** @internal Waits for the header block (or the end of a statement without a result). */
   async readHeader(): Promise<void> {
-    const first = await this.read(true);
-    if (first !== undefined) throw new NativeError("PROTOCOL_ERROR", "Rows arrived before the result header");
+    // Servers send a 0-row header first; should rows come first, they are kept for the reader.
+    this.early = await this.read(true);
   }
 
   private finish(): void {
@@ -166,7 +167,9 @@ export class QueryResult implements AsyncIterable<Block> {
           }
           throw exceptionError(message.exceptions);
         default:
-          this.connection.destroy(new NativeError("PROTOCOL_ERROR", `Unexpected ${message.type} packet in a query`));
+          this.connection.destroy(
+            new NativeError("PROTOCOL_ERROR", `Unexpected ${message.type} packet in a query`),
+          );
           this.finish();
           throw new NativeError("PROTOCOL_ERROR", `Unexpected ${message.type} packet in a query`);
       }
@@ -191,7 +194,10 @@ export class QueryResult implements AsyncIterable<Block> {
       this.connection.sendCancel();
       const timer = setTimeout(() => {
         this.connection.destroy(
-          new NativeError("TIMEOUT", `The server did not end query ${this.queryId} within the cancel timeout`),
+          new NativeError(
+            "TIMEOUT",
+            `The server did not end query ${this.queryId} within the cancel timeout`,
+          ),
         );
       }, this.options.cancelTimeoutMs);
       try {
@@ -206,6 +212,9 @@ export class QueryResult implements AsyncIterable<Block> {
   /** The result's blocks, in order. Leaving the loop early cancels the query. */
   async *blocks(): AsyncGenerator<Block, void, undefined> {
     try {
+      const early = this.early;
+      this.early = undefined;
+      if (early) yield early;
       for (;;) {
         const block = await this.read();
         if (block === undefined) return;

@@ -88,6 +88,7 @@ export function* readString(src: Source, maxBytes: number, what: string): Parse<
  */
 export function parseComplete<T>(parser: Parse<T>, queue: ByteQueue): T {
   const step = parser.next();
-  if (!step.done) throw new RangeError(`Input ended: the parser wants ${step.value} bytes, ${queue.available} remain`);
+  if (!step.done)
+    throw new RangeError(`Input ended: the parser wants ${step.value} bytes, ${queue.available} remain`);
   return step.value;
 }

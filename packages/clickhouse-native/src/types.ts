@@ -86,7 +86,9 @@ class TypeParser {
   constructor(readonly text: string) {}
 
   fail(message: string): never {
-    throw new SyntaxError(`Cannot parse ClickHouse type ${JSON.stringify(this.text)}: ${message} at ${this.pos}`);
+    throw new SyntaxError(
+      `Cannot parse ClickHouse type ${JSON.stringify(this.text)}: ${message} at ${this.pos}`,
+    );
   }
 
   skipSpaces(): void {
@@ -265,7 +267,12 @@ function decimal(precision: number, scale: number, parser: TypeParser): TypeNode
   return { kind: "decimal", precision, scale, bytes };
 }
 
-const DECIMAL_PRECISION: Record<string, number> = { Decimal32: 9, Decimal64: 18, Decimal128: 38, Decimal256: 76 };
+const DECIMAL_PRECISION: Record<string, number> = {
+  Decimal32: 9,
+  Decimal64: 18,
+  Decimal128: 38,
+  Decimal256: 76,
+};
 
 function build(name: string, args: Arg[], text: string, parser: TypeParser): TypeNode {
   switch (name) {

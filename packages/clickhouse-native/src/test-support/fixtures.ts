@@ -33,7 +33,8 @@ interface NativeFixtures {
   responses: CapturedResponse[];
 }
 
-const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8")) as T;
+const load = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8")) as T;
 
 export const nativeFixtures = load<NativeFixtures>("native-responses.json");
 export const frameFixtures = load<{ capturedFrom: string; frames: string[] }>("compressed-frames.json");
@@ -56,7 +57,12 @@ export interface ParseRun {
  */
 export function parseStream(
   bytes: Buffer,
-  options: { chunkSize?: number; compression?: boolean; timezone?: string; limits?: Partial<ReadLimits> } = {},
+  options: {
+    chunkSize?: number;
+    compression?: boolean;
+    timezone?: string;
+    limits?: Partial<ReadLimits>;
+  } = {},
 ): ParseRun {
   const queue = new ByteQueue();
   const raw = new RawSource(queue);
@@ -92,7 +98,8 @@ export function parseStream(
     queue.push(bytes.subarray(at, at + chunkSize));
     drain();
   }
-  if (queue.available > 0 || need > 0) throw new Error(`Stream ended inside a packet (${queue.available} bytes left)`);
+  if (queue.available > 0 || need > 0)
+    throw new Error(`Stream ended inside a packet (${queue.available} bytes left)`);
   return { messages, resumes };
 }
 
