@@ -35,6 +35,9 @@ export interface ServerApp {
   shutdown(graceMs: number): Promise<void>;
 }
 
+/** The least unread output an SSE session may have before its client counts as not reading. */
+const SSE_MIN_QUEUED_BYTES = 8 * 1024 * 1024;
+
 /** Headers a browser-based MCP client sends and must be allowed to send cross-origin. */
 const CORS_ALLOW_HEADERS = [
   "Content-Type",
@@ -143,6 +146,9 @@ export function createApp(deps: AppDeps): ServerApp {
     logger,
     metrics,
     maxSessions: config.http.maxSseSessions,
+    maxSessionsPerToken: config.http.maxSseSessionsPerToken,
+    // Room for two of the largest results (each is sent as JSON text and as structured content).
+    maxQueuedBytes: Math.max(SSE_MIN_QUEUED_BYTES, 4 * config.limits.maxResultBytes),
     keepAliveMs: config.http.sseKeepAliveMs,
     inFlight,
     isShuttingDown,

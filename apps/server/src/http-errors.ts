@@ -10,7 +10,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ToolOutcome } from "./metrics.js";
 
 export interface HttpError {
-  status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 500 | 503;
+  status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500 | 503;
   body: { error: string; error_description: string };
   headers?: Record<string, string>;
 }

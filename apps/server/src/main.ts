@@ -111,6 +111,14 @@ async function serveHttp(run: Running, tls: ServerTlsMaterial | undefined, embed
   const metrics = createMetrics();
   const serverApp = createApp({ config, pool, logger, metrics, version });
 
+  // Against slowloris: headers and body must arrive within the request timeout (checked every
+  // second, not Node's default 30 s). Only receiving the request is timed, so SSE streams and
+  // long tool calls are unaffected.
+  const timeouts = {
+    headersTimeout: config.http.requestTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1_000, config.http.requestTimeoutMs),
+  };
   const server = createAdaptorServer({
     fetch: serverApp.app.fetch,
     hostname: config.http.address,
@@ -118,12 +126,13 @@ async function serveHttp(run: Running, tls: ServerTlsMaterial | undefined, embed
       ? {
           createServer: createHttpsServer,
           serverOptions: {
+            ...timeouts,
             cert: tls.cert,
             key: tls.key,
             ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
           },
         }
-      : {}),
+      : { serverOptions: timeouts }),
   }) as Server;
 
   const address = await listen(server, config.http.port, config.http.address);

@@ -28,6 +28,11 @@ export interface DecoderContext {
   /** Time zone for DateTime/DateTime64 columns without one: the session's, else the server's. */
   timezone: string;
   limits: ReadLimits;
+  /**
+   * NaN and infinities: `null` (default, as JSON formats print them by default) or `"text"`:
+   * `"nan"`, `"inf"`, `"-inf"`, as they print them with `output_format_json_quote_denormals=1`.
+   */
+  nonFiniteFloats?: "null" | "text";
 }
 
 const noPrefix = function* (): Parse<void> {};
@@ -89,6 +94,11 @@ const stringDecoder = (limits: ReadLimits): ColumnDecoder => ({
 
 function float(value: number): number | null {
   return Number.isFinite(value) ? value : null;
+}
+
+function floatText(value: number): number | string {
+  if (Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
 }
 
 function intDecoder(bytes: number, signed: boolean): ColumnDecoder {
@@ -310,10 +320,12 @@ export function makeDecoder(
   switch (type.kind) {
     case "int":
       return intDecoder(type.bytes, type.signed);
-    case "float":
+    case "float": {
+      const convert = context.nonFiniteFloats === "text" ? floatText : float;
       return type.bytes === 4
-        ? fixed(4, (b, at) => float(shortestFloat32(b.readFloatLE(at))))
-        : fixed(8, (b, at) => float(b.readDoubleLE(at)));
+        ? fixed(4, (b, at) => convert(shortestFloat32(b.readFloatLE(at))))
+        : fixed(8, (b, at) => convert(b.readDoubleLE(at)));
+    }
     case "bool":
       return fixed(1, (b, at) => b[at] !== 0);
     case "decimal":

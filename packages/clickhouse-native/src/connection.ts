@@ -81,10 +81,18 @@ export interface QueryOptions {
   compression?: boolean;
   /**
    * When the result has columns the driver cannot decode (JSON, Dynamic, Variant,
-   * AggregateFunction, ...), cancel and run the query again with those columns cast to String.
-   * Default: true. With false, such a query fails with UNSUPPORTED_TYPE before any row is read.
+   * AggregateFunction, ...), cancel and run the query again with those columns cast to String:
+   * with `toString()` (`true`, the default) or with `toJSONString()` (`"json"`: each value is
+   * then the JSON text ClickHouse's JSON formats print for it, under the query's
+   * `output_format_json_*` settings). With false, such a query fails with UNSUPPORTED_TYPE
+   * before any row is read.
    */
-  castUnsupported?: boolean;
+  castUnsupported?: boolean | "json";
+  /**
+   * NaN and infinities of Float32/Float64 values: `"null"` (default) or `"text"` (`"nan"`,
+   * `"inf"`, `"-inf"`, as JSON formats print them with `output_format_json_quote_denormals=1`).
+   */
+  nonFiniteFloats?: "null" | "text";
   /** Called with each Progress packet (increments, as the server sends them). */
   onProgress?: (progress: Progress) => void;
 }
@@ -226,14 +234,18 @@ export class Connection implements AsyncDisposable {
     return this.lastUsed;
   }
 
-  private newReadContext(compression: boolean, timezone: string): ReadContext {
+  private newReadContext(
+    compression: boolean,
+    timezone: string,
+    nonFiniteFloats: "null" | "text" = "null",
+  ): ReadContext {
     const limits = this.options.limits;
     return {
       raw: this.raw,
       data: compression ? new CompressedSource(this.raw, limits.maxFrameBytes) : this.raw,
       revision: this.revision,
       limits,
-      decoding: { timezone, limits },
+      decoding: { timezone, limits, nonFiniteFloats },
       zones: new Map<string, TimeZoneFormatter>(),
       decoders: new Map<string, ColumnDecoder>(),
     };
@@ -373,10 +385,12 @@ export class Connection implements AsyncDisposable {
     }
     if (options.signal?.aborted) throw cancelled();
     const names = [...new Set(unsupported.map((column) => column.name))];
-    const casts = names.map((name) => `toString(${quoteIdentifier(name)}) AS ${quoteIdentifier(name)}`);
+    const cast = options.castUnsupported === "json" ? "toJSONString" : "toString";
+    const casts = names.map((name) => `${cast}(${quoteIdentifier(name)}) AS ${quoteIdentifier(name)}`);
     const wrapped = `SELECT * REPLACE (${casts.join(", ")}) FROM (\n${stripTrailingSemicolons(sql)}\n)`;
     const second = await this.start(wrapped, queryId, settings, params, options);
     second.castColumns = names;
+    second.castTypes = new Map(unsupported.map((column) => [column.name, column.type]));
     if (second.unsupportedColumns.length > 0) {
       second.abandon();
       this.destroy(
@@ -414,7 +428,11 @@ export class Connection implements AsyncDisposable {
       throw error;
     }
     const sessionZone = settings.find(([name]) => name === "session_timezone")?.[1];
-    this.readContext = this.newReadContext(options.compression ?? false, sessionZone || this.server.timezone);
+    this.readContext = this.newReadContext(
+      options.compression ?? false,
+      sessionZone || this.server.timezone,
+      options.nonFiniteFloats,
+    );
     const compression = options.compression ?? false;
     const result = new QueryResult(this, queryId, {
       cancelTimeoutMs: this.options.cancelTimeoutMs,

@@ -27,6 +27,8 @@ export class QueryResult implements AsyncIterable<Block> {
   columns: ColumnInfo[] = [];
   /** Columns that came back cast to String because their type cannot be decoded natively. */
   castColumns: string[] = [];
+  /** The original type of each cast column, by name. */
+  castTypes: ReadonlyMap<string, string> = new Map();
   /** Progress totals so far (sums of the server's increments). */
   readonly progress: Progress = emptyProgress();
   profileInfo: ProfileInfo | undefined;

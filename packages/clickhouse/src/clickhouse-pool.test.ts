@@ -166,15 +166,13 @@ describe("ClickHousePool against ClickHouse", () => {
     await open.withClient(claimsFor(h.users.admin, { host: "127.1" }), (client) => client.ping());
   });
 
-  it("refuses the native protocol, naming the HTTP ports, before any network access", async () => {
+  it("refuses an unknown protocol before any network access", async () => {
     const h = harness();
     await using pool = createClickHousePool();
     const error = await pool
-      .withClient(claimsFor(h.users.admin, { protocol: "tcp", port: h.tcpPort }), (client) => client.ping())
+      .withClient(claimsFor(h.users.admin, { protocol: "grpc" }), (client) => client.ping())
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "UNSUPPORTED_PROTOCOL" });
-    expect((error as Error).message).toMatch(/8123/);
-    expect((error as Error).message).toMatch(/8443/);
     expect(pool.stats().misses).toBe(0);
   });
 

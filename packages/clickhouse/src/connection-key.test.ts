@@ -60,10 +60,31 @@ describe("normalizeConnection", () => {
     expect(normalizeConnection({ host: "h", password }, {}, randomBytes(32)).key).not.toBe(k);
   });
 
-  it("refuses the native protocol, naming the HTTP ports", () => {
-    expect(() => key({ host: "h", protocol: "tcp" })).toThrow(
-      expect.objectContaining({ code: "UNSUPPORTED_PROTOCOL", message: expect.stringMatching(/8123.*8443/) }),
+  it("serves the native protocol on 9000 (9440 with TLS) under keys of its own", () => {
+    const tcp = normalizeConnection({ host: "h", protocol: "tcp" }, {}, secret);
+    expect(tcp).toMatchObject({ protocol: "tcp", port: 9000 });
+    expect(normalizeConnection({ host: "h", protocol: "tcp", tls_enabled: true }, {}, secret).port).toBe(
+      9440,
     );
+    expect(normalizeConnection({ host: "h" }, {}, secret).protocol).toBe("http");
+    // Same host, port and credentials over another protocol is another client.
+    expect(key({ host: "h", port: 9000, protocol: "tcp" })).not.toBe(key({ host: "h", port: 9000 }));
+    expect(key({ host: "h", protocol: "tcp" })).toBe(key({ host: "H", protocol: "tcp", port: 9000 }));
+    expect(key({ host: "h", protocol: "tcp", tls_enabled: true })).not.toBe(
+      key({ host: "h", protocol: "tcp" }),
+    );
+  });
+
+  it("takes the default port only for the default protocol", () => {
+    const defaults = { port: 18123 };
+    expect(normalizeConnection({ host: "h" }, defaults, secret).port).toBe(18123);
+    expect(normalizeConnection({ host: "h", protocol: "tcp" }, defaults, secret).port).toBe(9000);
+    const nativeDefaults = { protocol: "tcp" as const, port: 19000 };
+    expect(normalizeConnection({ host: "h" }, nativeDefaults, secret)).toMatchObject({
+      protocol: "tcp",
+      port: 19000,
+    });
+    expect(normalizeConnection({ host: "h", protocol: "http" }, nativeDefaults, secret).port).toBe(8123);
   });
 
   it.each([

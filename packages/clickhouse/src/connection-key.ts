@@ -6,7 +6,12 @@ import { type NormalizedHost, normalizeHost } from "./host-allow-list.js";
 export interface ConnectionDefaults {
   /** Used when a token has no `host` claim. Default: none (such tokens are refused). */
   host?: string;
-  /** Default: 8123, or 8443 when `tls_enabled`. */
+  /** Used when a token has no `protocol` claim. Default: `http`. */
+  protocol?: Protocol;
+  /**
+   * Used when a token has no `port` claim and names the default protocol (a port is specific to
+   * its protocol). Default: 8123 (8443 with TLS) for HTTP, 9000 (9440 with TLS) for TCP.
+   */
   port?: number;
   /** Default: `default`. */
   database?: string;
@@ -14,8 +19,11 @@ export interface ConnectionDefaults {
   username?: string;
 }
 
+export type Protocol = "http" | "tcp";
+
 export interface NormalizedConnection {
   key: string;
+  protocol: Protocol;
   host: NormalizedHost;
   port: number;
   database: string;
@@ -31,6 +39,9 @@ export interface NormalizedConnection {
 
 export const HTTP_PORT = 8123;
 export const HTTPS_PORT = 8443;
+/** ClickHouse's native protocol ports, plain and with TLS. */
+export const NATIVE_PORT = 9000;
+export const NATIVE_TLS_PORT = 9440;
 
 // Tokens from the reference generator leave out empty values, and Go's zero values mean
 // "not set"; treat "" and 0 the same as an absent claim.
@@ -59,15 +70,10 @@ export function normalizeConnection(
   defaults: ConnectionDefaults,
   passwordKey: Buffer,
 ): NormalizedConnection {
-  const protocol = text(claims.protocol, "protocol") ?? "http";
-  if (protocol === "tcp") {
-    throw new DatabaseError(
-      "UNSUPPORTED_PROTOCOL",
-      `The native TCP protocol is not supported; connect over HTTP instead (port ${HTTP_PORT}, or ${HTTPS_PORT} with TLS)`,
-    );
-  }
-  if (protocol !== "http") {
-    throw new DatabaseError("UNSUPPORTED_PROTOCOL", `Unknown protocol "${protocol}"; use "http"`);
+  const defaultProtocol = defaults.protocol ?? "http";
+  const protocol = text(claims.protocol, "protocol") ?? defaultProtocol;
+  if (protocol !== "http" && protocol !== "tcp") {
+    throw new DatabaseError("UNSUPPORTED_PROTOCOL", `Unknown protocol "${protocol}"; use "http" or "tcp"`);
   }
   const rawHost = text(claims.host, "host") ?? defaults.host;
   if (rawHost === undefined) throw new DatabaseError("INVALID_CONNECTION", "The token has no host claim");
@@ -75,7 +81,9 @@ export function normalizeConnection(
 
   const tlsEnabled = flag(claims.tls_enabled, "tls_enabled");
   const rawPort = claims.port === 0 ? undefined : claims.port;
-  const port = rawPort ?? defaults.port ?? (tlsEnabled ? HTTPS_PORT : HTTP_PORT);
+  const standardPort =
+    protocol === "tcp" ? (tlsEnabled ? NATIVE_TLS_PORT : NATIVE_PORT) : tlsEnabled ? HTTPS_PORT : HTTP_PORT;
+  const port = rawPort ?? (protocol === defaultProtocol ? defaults.port : undefined) ?? standardPort;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new DatabaseError("INVALID_CONNECTION", "The port claim must be an integer between 1 and 65535");
   }
@@ -107,7 +115,7 @@ export function normalizeConnection(
     .digest("base64url")
     .slice(0, 22);
   const key = JSON.stringify([
-    tls ? "https" : "http",
+    protocol === "tcp" ? (tls ? "tcp+tls" : "tcp") : tls ? "https" : "http",
     host.host,
     port,
     database,
@@ -118,5 +126,5 @@ export function normalizeConnection(
     tls?.clientKey ?? null,
     tls?.insecureSkipVerify ?? false,
   ]);
-  return { key, host, port, database, username, password, ...(tls && { tls }) };
+  return { key, protocol, host, port, database, username, password, ...(tls && { tls }) };
 }

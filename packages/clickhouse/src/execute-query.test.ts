@@ -107,14 +107,15 @@ describe("caps", () => {
     expect(await running(queryId)).toBe(0);
   });
 
-  it("cuts exactly at maxBytes (bytes of the rows' JSON lines) and leaves nothing running", async () => {
+  it("cuts exactly at maxBytes (each row's values as compact JSON, plus a newline) and leaves nothing running", async () => {
     const sql = `SELECT * FROM ${FIXTURE_TABLES.big} ORDER BY id`;
     const lines = await rawRowLines(`${sql} LIMIT 5000`);
     const maxBytes = 100_000;
     let expectedRows = 0;
     let used = 0;
     for (const line of lines) {
-      const size = Buffer.byteLength(line) + 1;
+      // ClickHouse writes `["0", "red", 0, "row-0"]`; the cap counts `["0","red",0,"row-0"]` + "\n".
+      const size = Buffer.byteLength(JSON.stringify(JSON.parse(line))) + 1;
       if (used + size > maxBytes) break;
       used += size;
       expectedRows += 1;

@@ -4,7 +4,14 @@ export {
   POOL_DEFAULTS,
   type PoolOptions,
 } from "./clickhouse-pool.js";
-export { type ConnectionDefaults, HTTP_PORT, HTTPS_PORT } from "./connection-key.js";
+export {
+  type ConnectionDefaults,
+  HTTP_PORT,
+  HTTPS_PORT,
+  NATIVE_PORT,
+  NATIVE_TLS_PORT,
+  type Protocol,
+} from "./connection-key.js";
 export {
   DATABASE_ERROR_CODES,
   DatabaseError,

@@ -1,3 +1,4 @@
+import { isNativeError, type NativeErrorCode } from "@mcp/clickhouse-native";
 import { DatabaseError, type DatabaseErrorCode } from "./errors.js";
 
 export interface ErrorContext {
@@ -177,4 +178,53 @@ export function toDatabaseError(
     `Unexpected response from ${where} (is it a ClickHouse HTTP port?): ${detail}`,
     systemCode ? { systemCode } : {},
   );
+}
+
+/** What each native-driver failure means to a caller of this package (server exceptions aside). */
+const NATIVE_CODES: Record<
+  Exclude<NativeErrorCode, "SERVER_EXCEPTION" | "AUTH_FAILED">,
+  DatabaseErrorCode
+> = {
+  CONNECT_FAILED: "CONNECT_FAILED",
+  TLS_FAILED: "TLS_FAILED",
+  // A server older than the revisions the driver needs: the protocol cannot be used with it.
+  UNSUPPORTED_SERVER: "UNSUPPORTED_PROTOCOL",
+  QUERY_CANCELLED: "QUERY_CANCELLED",
+  TIMEOUT: "QUERY_TIMEOUT",
+  // Malformed data or an unexpected packet: most likely not a ClickHouse native port.
+  PROTOCOL_ERROR: "CONNECT_FAILED",
+  CONNECTION_CLOSED: "CONNECT_FAILED",
+  UNSUPPORTED_TYPE: "QUERY_FAILED",
+  CONNECTION_BUSY: "QUERY_FAILED",
+  POOL_CLOSED: "POOL_CLOSED",
+};
+
+/** Maps anything thrown by @mcp/clickhouse-native (or Node's net/tls) to a DatabaseError. */
+export function fromNativeError(error: unknown, context: ErrorContext): DatabaseError {
+  if (error instanceof DatabaseError) return error;
+  if (!isNativeError(error)) return toDatabaseError(error, context);
+  if (error.exception) {
+    // The same text HTTP gives, without "Code: N. DB::Exception:" or the "(NAME)" suffix.
+    return clickHouseError(
+      { code: error.exception.code, type: error.clickhouseName, message: error.exception.message },
+      context,
+    );
+  }
+  const details = error.systemCode === undefined ? {} : { systemCode: error.systemCode };
+  const detail = scrub(error.message, context.password);
+  switch (error.code) {
+    case "PROTOCOL_ERROR":
+      return new DatabaseError(
+        "CONNECT_FAILED",
+        `Unexpected data from ${context.host}:${context.port} (is it a ClickHouse native port?): ${detail}`,
+        details,
+      );
+    case "SERVER_EXCEPTION":
+      return new DatabaseError("QUERY_FAILED", detail, details);
+    case "AUTH_FAILED":
+      return new DatabaseError("AUTH_FAILED", detail, details);
+    default:
+      // The driver's messages already name the host and port.
+      return new DatabaseError(NATIVE_CODES[error.code], detail, details);
+  }
 }

@@ -1,26 +1,13 @@
 import { randomUUID } from "node:crypto";
-import * as http from "node:http";
-import * as https from "node:https";
-import type { Readable } from "node:stream";
-import { createSecureContext } from "node:tls";
-import {
-  type ClickHouseClient,
-  ClickHouseLogLevel,
-  type ClickHouseSettings,
-  createClient,
-} from "@clickhouse/client";
 import type { NormalizedConnection } from "./connection-key.js";
+import type { Driver, DriverResponse, SettingValue } from "./driver.js";
 import { DatabaseError } from "./errors.js";
-import {
-  clickHouseError,
-  type ErrorContext,
-  parseClickHouseException,
-  scrub,
-  toDatabaseError,
-} from "./map-error.js";
-import { ResultReader } from "./result-reader.js";
+import { HttpDriver } from "./http-driver.js";
+import type { ErrorContext } from "./map-error.js";
+import { NativeDriver } from "./native-driver.js";
+import { RowCollector } from "./row-collector.js";
 import { analyzeStatement } from "./sql-statement.js";
-import type { TlsFileReader } from "./tls-files.js";
+import { loadTlsMaterial, type TlsFileReader } from "./tls-files.js";
 
 export interface QueryOptions {
   /** Only SELECT / WITH / SHOW / DESCRIBE / EXISTS / EXPLAIN, and ClickHouse's `readonly` setting on. */
@@ -122,11 +109,9 @@ export interface ClientSettings {
   application: string;
 }
 
-const FORMAT = "JSONCompactEachRowWithNamesAndTypes";
 // The server's own max_execution_time normally fires first; the client deadline is the backstop
 // for queries whose SETTINGS clause lifted it (possible for writes and with readonly=2).
 const DEADLINE_GRACE_MS = 1_000;
-const KILL_TIMEOUT_MS = 3_000;
 // ClickHouse counts result bytes in memory, where a value can be several times larger than its
 // JSON (a zero Int256 is 32 bytes vs `"0",`). A generous multiple keeps the server from stopping
 // before the exact client-side byte cut.
@@ -143,88 +128,55 @@ interface RunOptions {
   maxExecutionTime?: number;
   signal?: AbortSignal;
   queryId: string;
-  settings?: Record<string, string | number | boolean>;
+  settings?: Record<string, SettingValue>;
   params?: Record<string, unknown>;
 }
 
 type AbortReason = "cancelled" | "timeout";
 
-class CutShort extends Error {}
-
 export class ClickHouseConnection implements PooledClient {
   readonly key: string;
-  private readonly client: ClickHouseClient;
-  private readonly context: ErrorContext;
   /** The `readonly` level of the user's own profile, learnt on the first refusal of a setting. */
   private profileReadonly: 0 | 1 | 2 | undefined;
   private closed = false;
 
   private constructor(
-    connection: NormalizedConnection,
+    key: string,
+    private readonly driver: Driver,
     private readonly options: ClientSettings,
-    agent: http.Agent,
   ) {
-    this.key = connection.key;
-    this.context = {
+    this.key = key;
+  }
+
+  /** Reads the TLS files (once, for the life of this client) and opens the protocol's driver. */
+  static async create(
+    connection: NormalizedConnection,
+    options: ClientSettings,
+    tlsFiles: TlsFileReader,
+  ): Promise<ClickHouseConnection> {
+    const tls = connection.tls && (await loadTlsMaterial(connection.tls, tlsFiles));
+    const context: ErrorContext = {
       host: connection.host.host,
       port: connection.port,
       username: connection.username,
       password: connection.password,
       tls: connection.tls !== undefined,
     };
-    this.client = createClient({
-      url: `${connection.tls ? "https" : "http"}://${connection.host.urlHost}:${connection.port}`,
-      username: connection.username,
-      password: connection.password,
-      database: connection.database,
-      application: options.application,
-      request_timeout: options.requestTimeoutMs,
-      keep_alive: { enabled: true },
-      http_agent: agent,
-      log: { level: ClickHouseLogLevel.OFF },
-    });
-  }
-
-  /** Reads the TLS files (once, for the life of this client) and builds the HTTP(S) agent. */
-  static async create(
-    connection: NormalizedConnection,
-    options: ClientSettings,
-    tlsFiles: TlsFileReader,
-  ): Promise<ClickHouseConnection> {
-    const agentOptions = {
-      keepAlive: true,
-      maxSockets: options.maxSockets,
-      maxFreeSockets: options.maxSockets,
-    };
-    let agent: http.Agent;
-    if (connection.tls) {
-      const { caCert, clientCert, clientKey, insecureSkipVerify } = connection.tls;
-      const ca = caCert === undefined ? undefined : await tlsFiles.read(caCert, "CA certificate");
-      const cert =
-        clientCert === undefined ? undefined : await tlsFiles.read(clientCert, "client certificate");
-      const key = clientKey === undefined ? undefined : await tlsFiles.read(clientKey, "client key");
-      const material = { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
-      try {
-        // Fail here, with a clear error, rather than on every request.
-        createSecureContext(material);
-      } catch (error) {
-        const systemCode = (error as { code?: string }).code;
-        throw new DatabaseError(
-          "TLS_FAILED",
-          `The TLS certificate or key files could not be loaded${systemCode ? ` (${systemCode})` : ""}`,
-          systemCode ? { systemCode } : {},
-        );
-      }
-      agent = new https.Agent({ ...agentOptions, ...material, rejectUnauthorized: !insecureSkipVerify });
-    } else {
-      agent = new http.Agent(agentOptions);
-    }
-    return new ClickHouseConnection(connection, options, agent);
+    const driver =
+      connection.protocol === "tcp"
+        ? new NativeDriver(
+            connection,
+            { maxConnections: options.maxSockets, application: options.application },
+            tls,
+            context,
+          )
+        : new HttpDriver(connection, options, tls, context);
+    return new ClickHouseConnection(connection.key, driver, options);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.client.close();
+    await this.driver.close();
   }
 
   /** A client kept past its `withClient` callback must not quietly reopen connections. */
@@ -240,10 +192,7 @@ export class ClickHouseConnection implements PooledClient {
   async ping(): Promise<void> {
     this.checkOpen();
     // No settings at all (profile level 1), so that it works for every user.
-    await this.attempt(
-      { query: `SELECT 1\nFORMAT ${FORMAT}`, kind: "read", readOnly: false, queryId: randomUUID() },
-      1,
-    );
+    await this.attempt({ query: "SELECT 1", kind: "read", readOnly: false, queryId: randomUUID() }, 1);
   }
 
   async executeQuery(sql: string, options: QueryOptions): Promise<QueryResult> {
@@ -275,7 +224,7 @@ export class ClickHouseConnection implements PooledClient {
       }
     }
     return this.run({
-      query: analysis.kind === "read" ? `${analysis.statement}\nFORMAT ${FORMAT}` : analysis.statement,
+      query: analysis.statement,
       kind: analysis.kind,
       readOnly: options.readOnly,
       queryId: options.queryId ?? randomUUID(),
@@ -389,7 +338,7 @@ export class ClickHouseConnection implements PooledClient {
     this.checkOpen();
     if (signal?.aborted) return Promise.reject(cancelledError());
     return this.run({
-      query: `${sql}\nFORMAT ${FORMAT}`,
+      query: sql,
       kind: "read",
       readOnly: true,
       queryId: randomUUID(),
@@ -422,7 +371,7 @@ export class ClickHouseConnection implements PooledClient {
     try {
       const result = await this.attempt(
         {
-          query: `SELECT getSetting('readonly') AS level\nFORMAT ${FORMAT}`,
+          query: "SELECT getSetting('readonly') AS level",
           kind: "read",
           readOnly: false,
           queryId: randomUUID(),
@@ -436,15 +385,13 @@ export class ClickHouseConnection implements PooledClient {
     }
   }
 
-  private settingsFor(options: RunOptions, profileLevel: 0 | 1 | 2): ClickHouseSettings {
-    if (profileLevel === 1) return {};
-    const settings: Record<string, string | number | boolean> = {
-      ...options.settings,
-      output_format_json_quote_64bit_integers: 1,
-      output_format_json_quote_decimals: 1,
-      output_format_json_quote_denormals: 1,
-      http_write_exception_in_output_format: 0,
-    };
+  /** The settings a query carries, or undefined for users who may not be sent any. */
+  private settingsFor(
+    options: RunOptions,
+    profileLevel: 0 | 1 | 2,
+  ): Record<string, SettingValue> | undefined {
+    if (profileLevel === 1) return undefined;
+    const settings: Record<string, SettingValue> = { ...options.settings };
     if (options.maxExecutionTime !== undefined) settings.max_execution_time = options.maxExecutionTime;
     if (options.kind === "read") {
       if (options.maxRows !== undefined) {
@@ -456,12 +403,9 @@ export class ClickHouseConnection implements PooledClient {
         settings.max_result_bytes = options.maxBytes * SERVER_BYTES_FACTOR;
         settings.result_overflow_mode = "break";
       }
-      settings.cancel_http_readonly_queries_on_client_close = 1;
-    } else {
-      settings.default_format = FORMAT;
     }
     if (options.readOnly && profileLevel === 0) settings.readonly = this.options.readOnlyLevel;
-    return settings as ClickHouseSettings;
+    return settings;
   }
 
   private async attempt(options: RunOptions, profileLevel: 0 | 1 | 2): Promise<QueryResult> {
@@ -478,153 +422,59 @@ export class ClickHouseConnection implements PooledClient {
       options.maxExecutionTime === undefined
         ? undefined
         : setTimeout(() => abort("timeout"), options.maxExecutionTime * 1000 + DEADLINE_GRACE_MS);
+    const rows = new RowCollector({
+      ...(options.maxRows !== undefined && { maxRows: options.maxRows }),
+      ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
+    });
     let cutShort = false;
     try {
-      let response: Awaited<ReturnType<ClickHouseClient["exec"]>>;
+      let response: DriverResponse;
       try {
-        response = await this.client.exec({
+        response = await this.driver.execute({
           query: options.query,
-          query_id: options.queryId,
-          clickhouse_settings: this.settingsFor(options, profileLevel),
-          abort_signal: controller.signal,
-          // Error bodies are read below: the client's own parsing keeps only part of the message.
-          ignore_error_response: true,
-          ...(options.params && { query_params: options.params }),
+          kind: options.kind,
+          queryId: options.queryId,
+          settings: this.settingsFor(options, profileLevel),
+          signal: controller.signal,
+          rows,
+          ...(options.params && { params: options.params }),
         });
       } catch (error) {
         if (aborted) {
           cutShort = true;
           throw abortError(aborted, options);
         }
-        throw toDatabaseError(error, this.context);
+        throw error;
       }
-      const stream = response.stream as Readable;
-      const status = response.http_status_code ?? 200;
-      const exceptionCode = response.response_headers["x-clickhouse-exception-code"];
-      const failed = status < 200 || status >= 300 || exceptionCode !== undefined;
-      const reader = new ResultReader(
-        {
-          ...(options.maxRows !== undefined && { maxRows: options.maxRows }),
-          ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
-        },
-        failed,
-      );
-      const destroy = () => stream.destroy(new CutShort());
-      controller.signal.addEventListener("abort", destroy, { once: true });
-      if (controller.signal.aborted) destroy();
-      try {
-        for await (const chunk of stream) {
-          if (reader.push(chunk as Buffer)) {
-            cutShort = true;
-            break; // leaving the loop destroys the response and closes its connection
-          }
-        }
-        reader.finish();
-      } catch (error) {
-        if (aborted) {
-          cutShort = true;
-          throw abortError(aborted, options);
-        }
-        // The server may close the connection right after writing an exception into the body.
-        reader.finish();
-        throw this.streamException(reader) ?? toDatabaseError(error, this.context, "stream");
-      } finally {
-        controller.signal.removeEventListener("abort", destroy);
-      }
-      if (failed) throw this.responseError(status, exceptionCode, reader.errorText ?? "");
-      if (reader.errorText !== undefined) {
-        const exception = this.streamException(reader);
-        if (exception) throw exception;
-        // A statement that ran may still print in another format (users who cannot be sent
-        // default_format); reporting it as failed would invite running it twice.
-        if (options.kind === "write")
-          return this.rawOutput(options.queryId, reader, response.summary, started);
-        throw new DatabaseError(
-          "QUERY_FAILED",
-          "ClickHouse returned output that is not in the requested format",
-        );
+      cutShort = response.cutShort;
+      const statistics = {
+        elapsedMs: Math.round(performance.now() - started),
+        rowsRead: response.rowsRead,
+        bytesRead: response.bytesRead,
+      };
+      if (response.rawOutput !== undefined) {
+        return {
+          queryId: options.queryId,
+          columns: [{ name: "output", type: "String" }],
+          rows: [{ output: response.rawOutput }],
+          rowCount: 1,
+          statistics,
+        };
       }
       return {
         queryId: options.queryId,
-        columns: (reader.names ?? []).map((name, i) => ({ name, type: reader.types?.[i] ?? "" })),
-        rows: reader.rows,
-        rowCount: reader.rows.length,
-        ...(reader.truncated && { truncated: reader.truncated }),
-        statistics: statistics(response.summary, started),
+        columns: rows.columns,
+        rows: rows.rows,
+        rowCount: rows.rows.length,
+        ...(rows.truncated && { truncated: rows.truncated }),
+        statistics,
       };
     } finally {
       clearTimeout(deadline);
       options.signal?.removeEventListener("abort", onSignal);
-      if (cutShort) await this.kill(options.queryId);
+      if (cutShort) await this.driver.kill(options.queryId);
     }
   }
-
-  private rawOutput(
-    queryId: string,
-    reader: ResultReader,
-    summary: Summary | undefined,
-    started: number,
-  ): QueryResult {
-    const text = [...(reader.names ? [JSON.stringify(reader.names)] : []), reader.errorText ?? ""]
-      .join("\n")
-      .trimEnd();
-    return {
-      queryId,
-      columns: [{ name: "output", type: "String" }],
-      rows: [{ output: text }],
-      rowCount: 1,
-      statistics: statistics(summary, started),
-    };
-  }
-
-  /** An error answer: ClickHouse's exception text, or something that is not ClickHouse at all. */
-  private responseError(status: number, exceptionCode: unknown, body: string): DatabaseError {
-    const exception = parseClickHouseException(body);
-    if (exception) return clickHouseError(exception, this.context);
-    const code = Number(exceptionCode);
-    if (Number.isInteger(code) && code > 0) {
-      return clickHouseError(
-        { code, type: undefined, message: body.trim() || `HTTP ${status}` },
-        this.context,
-      );
-    }
-    return new DatabaseError(
-      "CONNECT_FAILED",
-      `Unexpected HTTP ${status} from ${this.context.host}:${this.context.port} (is it a ClickHouse HTTP port?): ${scrub(body.trim().slice(0, 200), this.context.password)}`,
-    );
-  }
-
-  private streamException(reader: ResultReader): DatabaseError | undefined {
-    const exception = reader.errorText === undefined ? undefined : parseClickHouseException(reader.errorText);
-    return exception && clickHouseError(exception, this.context);
-  }
-
-  /**
-   * Closing the connection cancels read-only queries (cancel_http_readonly_queries_on_client_close),
-   * but not writes, not queries of users who cannot change that setting, and not queries that
-   * have not produced output yet. Killing by id covers them all; SYNC returns once it is gone.
-   */
-  private async kill(queryId: string): Promise<void> {
-    try {
-      await this.client.command({
-        query: "KILL QUERY WHERE query_id = {id:String} AND user = currentUser() SYNC",
-        query_params: { id: queryId },
-        abort_signal: AbortSignal.timeout(KILL_TIMEOUT_MS),
-      });
-    } catch {
-      // Best effort: the closed connection has already asked the server to stop.
-    }
-  }
-}
-
-type Summary = { read_rows?: string; read_bytes?: string };
-
-function statistics(summary: Summary | undefined, started: number): QueryResult["statistics"] {
-  return {
-    elapsedMs: Math.round(performance.now() - started),
-    rowsRead: Number(summary?.read_rows ?? 0),
-    bytesRead: Number(summary?.read_bytes ?? 0),
-  };
 }
 
 function cancelledError(): DatabaseError {

@@ -1,35 +1,28 @@
 import { type Converter, converterFor } from "./column-types.js";
 import { parseJsonLossless } from "./lossless-json.js";
+import type { RowCollector } from "./row-collector.js";
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 // Enough for any ClickHouse exception text, small enough to never matter for memory.
 const MAX_ERROR_TEXT = 64 * 1024;
 
-export interface ReaderLimits {
-  maxRows?: number;
-  maxBytes?: number;
-}
-
 /**
- * Consumes a JSONCompactEachRowWithNamesAndTypes body chunk by chunk and cuts it exactly at the
- * row or byte cap. Bytes are those of each row's line as received (UTF-8, newline included).
- * Anything that is not a JSON array is the start of an exception ClickHouse wrote into the
- * stream after it had begun answering; the rest of the body is then kept as `errorText`.
+ * Consumes a JSONCompactEachRowWithNamesAndTypes body chunk by chunk and hands each row's values
+ * to a RowCollector, which cuts it exactly at the row or byte cap. Anything that is not a JSON
+ * array is the start of an exception ClickHouse wrote into the stream after it had begun
+ * answering; the rest of the body is then kept as `errorText`.
  */
 export class ResultReader {
   names: string[] | undefined;
   types: string[] | undefined;
-  readonly rows: Record<string, unknown>[] = [];
-  bytes = 0;
-  truncated: { reason: "rows" | "bytes"; limit: number } | undefined;
   errorText: string | undefined;
   private partial: Buffer[] = [];
   private converters: (Converter | undefined)[] = [];
 
   /** `failed`: the body is an error answer, to be kept as `errorText` from the first byte. */
   constructor(
-    private readonly limits: ReaderLimits,
+    private readonly rows: RowCollector,
     failed = false,
   ) {
     if (failed) this.errorText = "";
@@ -91,24 +84,11 @@ export class ResultReader {
     if (this.types === undefined) {
       this.types = value.map(String);
       this.converters = this.types.map(converterFor);
+      const types = this.types;
+      this.rows.setColumns(this.names.map((name, i) => ({ name, type: types[i] ?? "" })));
       return false;
     }
-    const { maxRows, maxBytes } = this.limits;
-    if (maxRows !== undefined && this.rows.length >= maxRows) {
-      this.truncated = { reason: "rows", limit: maxRows };
-      return true;
-    }
-    const size = line.length + 1;
-    if (maxBytes !== undefined && this.bytes + size > maxBytes) {
-      this.truncated = { reason: "bytes", limit: maxBytes };
-      return true;
-    }
-    this.bytes += size;
-    const { names, converters } = this;
-    // fromEntries defines own properties, so a column named "__proto__" stays data.
-    this.rows.push(
-      Object.fromEntries(value.map((cell, i) => [names[i] ?? String(i), converters[i]?.(cell) ?? cell])),
-    );
-    return false;
+    const { converters } = this;
+    return this.rows.push(value.map((cell, i) => converters[i]?.(cell) ?? cell));
   }
 }

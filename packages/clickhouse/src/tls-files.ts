@@ -1,5 +1,7 @@
 import { readFile, realpath } from "node:fs/promises";
 import * as path from "node:path";
+import { createSecureContext } from "node:tls";
+import type { NormalizedConnection } from "./connection-key.js";
 import { DatabaseError } from "./errors.js";
 
 export type TlsFileRole = "CA certificate" | "client certificate" | "client key";
@@ -85,4 +87,33 @@ function unreadable(role: TlsFileRole, error: unknown): DatabaseError {
     `The TLS ${role} file could not be read${systemCode ? ` (${systemCode})` : ""}`,
     systemCode ? { systemCode } : {},
   );
+}
+
+/** The TLS files of one pooled client, read once, for either driver. */
+export interface TlsMaterial {
+  material: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  insecureSkipVerify: boolean;
+}
+
+/** Reads the claimed TLS files and checks that they load, so that a bad file fails once, clearly. */
+export async function loadTlsMaterial(
+  tls: NonNullable<NormalizedConnection["tls"]>,
+  files: TlsFileReader,
+): Promise<TlsMaterial> {
+  const { caCert, clientCert, clientKey, insecureSkipVerify } = tls;
+  const ca = caCert === undefined ? undefined : await files.read(caCert, "CA certificate");
+  const cert = clientCert === undefined ? undefined : await files.read(clientCert, "client certificate");
+  const key = clientKey === undefined ? undefined : await files.read(clientKey, "client key");
+  const material = { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+  try {
+    createSecureContext(material);
+  } catch (error) {
+    const systemCode = (error as { code?: string }).code;
+    throw new DatabaseError(
+      "TLS_FAILED",
+      `The TLS certificate or key files could not be loaded${systemCode ? ` (${systemCode})` : ""}`,
+      systemCode ? { systemCode } : {},
+    );
+  }
+  return { material, insecureSkipVerify };
 }

@@ -104,6 +104,11 @@ export function renderConfigXml(paths: { usersXml: string; userFiles: string; tm
   <tmp_path>${escapeXml(paths.tmp)}</tmp_path>
   <timezone>UTC</timezone>
   <shutdown_wait_unfinished>0</shutdown_wait_unfinished>
+  <query_log>
+    <database>system</database>
+    <table>query_log</table>
+    <flush_interval_milliseconds>7500</flush_interval_milliseconds>
+  </query_log>
 </clickhouse>
 `;
 }

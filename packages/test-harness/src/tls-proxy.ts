@@ -3,16 +3,24 @@ import { rmSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import { type Server, type Socket, connect as tcpConnect } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { createServer as createTlsServer } from "node:tls";
 import { promisify } from "node:util";
 import { inject } from "vitest";
 
 const run = promisify(execFile);
 
 export interface TlsProxyOptions {
-  /** The plain HTTP port to forward to on 127.0.0.1 (e.g. `harness().httpPort`). */
+  /** The plain port to forward to on 127.0.0.1 (e.g. `harness().httpPort`, or `tcpPort` in tcp mode). */
   targetPort: number;
+  /**
+   * `http` (default): an HTTPS server forwarding each request to the HTTP port. `tcp`: TLS
+   * terminated and the bytes piped to the port as they are, for the native protocol (9440 in
+   * front of 9000).
+   */
+  mode?: "http" | "tcp";
   /**
    * Demand a client certificate signed by the test CA (mutual TLS), checked by the proxy; the
    * `X-ClickHouse-SSL-Certificate-Auth` header is dropped so ClickHouse authenticates by password.
@@ -23,7 +31,7 @@ export interface TlsProxyOptions {
 
 export interface TlsProxy extends AsyncDisposable {
   port: number;
-  /** `https://localhost:PORT` (the server certificate names localhost and 127.0.0.1). */
+  /** `https://localhost:PORT` (the server certificate names localhost and 127.0.0.1); meaningless in tcp mode. */
   url: string;
   /** The test CA that signed the server and client certificates. */
   caCertPath: string;
@@ -145,8 +153,8 @@ async function makeCertificates(): Promise<Certificates> {
 let certificates: Promise<Certificates> | undefined;
 
 /**
- * Starts an HTTPS front on 127.0.0.1 that forwards each request to the plain HTTP port, with
- * certificates made at test time (a test CA, a server certificate for localhost/127.0.0.1, a client
+ * Starts a TLS front on 127.0.0.1: HTTPS forwarding each request to the plain HTTP port, or (mode
+ * `tcp`) TLS piping bytes to the plain native port; with certificates made at test time (a test CA, a server certificate for localhost/127.0.0.1, a client
  * certificate, and an unrelated CA and client certificate for negative tests).
  */
 export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy> {
@@ -158,49 +166,24 @@ export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy>
     readFile(certs.serverCert),
     readFile(certs.caCert),
   ]);
-  const server = createHttpsServer(
-    { key, cert, ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert },
-    (request, response) => {
-      const headers: OutgoingHttpHeaders = { ...request.headers, connection: "close" };
-      // The proxy has done the TLS work ClickHouse would do; the engine behind it has no TLS, so
-      // it must not be asked to authenticate by certificate (@clickhouse/client sends this
-      // header with a client certificate). ClickHouse still checks the user and password.
-      delete headers["x-clickhouse-ssl-certificate-auth"];
-      const upstream = httpRequest(
-        {
-          host: "127.0.0.1",
-          port: options.targetPort,
-          method: request.method,
-          path: request.url,
-          headers,
-          agent: false,
-        },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-        },
-      );
-      upstream.on("error", () => response.destroy());
-      // A client that goes away cancels its query upstream, as it would against ClickHouse itself.
-      response.on("close", () => {
-        if (!response.writableFinished) upstream.destroy();
-      });
-      request.pipe(upstream);
-    },
-  );
+  const tlsOptions = { key, cert, ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert };
+  const server =
+    options.mode === "tcp"
+      ? tcpFront(tlsOptions, options.targetPort)
+      : httpsFront(tlsOptions, options.targetPort);
   // Failed handshakes (a missing or foreign client certificate) are the expected outcome of some tests.
-  server.on("tlsClientError", () => {});
+  server.server.on("tlsClientError", () => {});
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.server.once("error", reject);
+    server.server.listen(0, "127.0.0.1", () => resolve());
   });
-  const address = server.address();
+  const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
+      server.server.close(() => resolve());
+      server.closeAll();
     });
     return closing;
   };
@@ -215,5 +198,72 @@ export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy>
     otherClientKeyPath: certs.otherClientKey,
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+interface TlsServerOptions {
+  key: Buffer;
+  cert: Buffer;
+  ca: Buffer;
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+}
+
+interface Front {
+  server: Server;
+  closeAll(): void;
+}
+
+function httpsFront(tlsOptions: TlsServerOptions, targetPort: number): Front {
+  const server = createHttpsServer(tlsOptions, (request, response) => {
+    const headers: OutgoingHttpHeaders = { ...request.headers, connection: "close" };
+    // The proxy has done the TLS work ClickHouse would do; the engine behind it has no TLS, so
+    // it must not be asked to authenticate by certificate (@clickhouse/client sends this
+    // header with a client certificate). ClickHouse still checks the user and password.
+    delete headers["x-clickhouse-ssl-certificate-auth"];
+    const upstream = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: targetPort,
+        method: request.method,
+        path: request.url,
+        headers,
+        agent: false,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on("error", () => response.destroy());
+    // A client that goes away cancels its query upstream, as it would against ClickHouse itself.
+    response.on("close", () => {
+      if (!response.writableFinished) upstream.destroy();
+    });
+    request.pipe(upstream);
+  });
+  return { server, closeAll: () => server.closeAllConnections() };
+}
+
+function tcpFront(tlsOptions: TlsServerOptions, targetPort: number): Front {
+  const open = new Set<Socket>();
+  const server = createTlsServer(tlsOptions, (client) => {
+    const upstream = tcpConnect(targetPort, "127.0.0.1");
+    open.add(client);
+    open.add(upstream);
+    // Ends are passed on as ends (FIN), never as resets: the embedded engine exits when a
+    // native-protocol client resets its connection.
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on("error", () => upstream.end());
+    upstream.on("error", () => client.end());
+    client.on("close", () => open.delete(client));
+    upstream.on("close", () => open.delete(upstream));
+  });
+  return {
+    server,
+    closeAll: () => {
+      for (const socket of open) socket.end();
+    },
   };
 }

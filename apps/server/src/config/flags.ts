@@ -129,6 +129,15 @@ export const OPTIONS = [
     help: "Most SSE sessions open at once.",
   },
   {
+    flag: "max-sse-sessions-per-token",
+    env: "MCP_MAX_SSE_SESSIONS_PER_TOKEN",
+    key: "server.max_sse_sessions_per_token",
+    type: "integer",
+    default: 100,
+    min: 1,
+    help: "Most SSE sessions open at once with the same token (JWE on); more get 429.",
+  },
+  {
     flag: "sse-keep-alive",
     env: "MCP_SSE_KEEP_ALIVE",
     key: "server.sse_keep_alive",
@@ -147,6 +156,19 @@ export const OPTIONS = [
     min: 0,
     unit: "seconds",
     help: "On SIGTERM/SIGINT, how long in-flight tool calls may take to finish.",
+  },
+  {
+    flag: "request-timeout",
+    env: "MCP_REQUEST_TIMEOUT",
+    key: "server.request_timeout",
+    type: "integer",
+    default: 30,
+    min: 1,
+    max: 3600,
+    unit: "seconds",
+    help:
+      "Longest a client may take to send a request's headers and body; slower connections are closed " +
+      "(slowloris). Open SSE streams and running tool calls are not affected.",
   },
 
   // --- server TLS -----------------------------------------------------------------------------

@@ -42,8 +42,10 @@ describe("defaults", () => {
       allowedOrigins: undefined,
       maxBodyBytes: 1024 * 1024,
       maxSseSessions: 1000,
+      maxSseSessionsPerToken: 100,
       sseKeepAliveMs: 15_000,
       shutdownGraceMs: 10_000,
+      requestTimeoutMs: 30_000,
       tls: undefined,
     });
     expect(config.jwe).toEqual({

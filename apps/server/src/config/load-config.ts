@@ -379,8 +379,10 @@ function build(resolved: Map<OptionName, Resolved>, quickstart: boolean): Config
       allowedOrigins: list("allowed-origins"),
       maxBodyBytes: int("max-body-bytes"),
       maxSseSessions: int("max-sse-sessions"),
+      maxSseSessionsPerToken: int("max-sse-sessions-per-token"),
       sseKeepAliveMs: int("sse-keep-alive") * 1000,
       shutdownGraceMs: int("shutdown-grace") * 1000,
+      requestTimeoutMs: int("request-timeout") * 1000,
       tls: serverTls && certFile && keyFile ? { certFile, keyFile, caCertFile } : undefined,
     },
     jwe: {

@@ -63,8 +63,10 @@ export interface HttpConfig {
   allowedOrigins?: string[]; // Origin allow-list; undefined = any
   maxBodyBytes: number; // default 1 MiB -> 413 above
   maxSseSessions: number; // total open SSE sessions, default 1000
+  maxSseSessionsPerToken: number; // open SSE sessions per token (JWE), default 100 -> 429 above
   sseKeepAliveMs: number; // default 15_000
   shutdownGraceMs: number; // default 10_000
+  requestTimeoutMs: number; // headers and body must arrive within this, default 30_000
   tls?: { certFile: string; keyFile: string; caCertFile?: string }; // --server-tls*
 }
 

@@ -24,6 +24,10 @@ export interface SseRoutesOptions {
   logger: Logger;
   metrics: Metrics;
   maxSessions: number;
+  /** Most sessions open at once with one token (sessions without a token are not counted per token). */
+  maxSessionsPerToken: number;
+  /** Bytes a session may have written but the client not yet taken before it counts as too slow and is ended. */
+  maxQueuedBytes: number;
   keepAliveMs: number;
   /** Counts unanswered requests, so shutdown can wait for their answers to be sent. */
   inFlight: InFlight;
@@ -51,12 +55,26 @@ function shuttingDown(): Response {
 export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
   const { authenticator, logger, metrics } = options;
   const sessions = new Map<string, Session>();
+  /** Open sessions per token digest (hex), for the per-token cap. */
+  const perToken = new Map<string, number>();
 
   async function open(c: Context): Promise<Response> {
     if (options.isShuttingDown()) return shuttingDown();
     const pathToken = c.req.param("token");
     const outcome = await authenticator.authenticate(pathToken, c.req.raw.headers);
     if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
+    const tokenKey = outcome.auth.tokenDigest?.toString("hex");
+    if (tokenKey !== undefined && (perToken.get(tokenKey) ?? 0) >= options.maxSessionsPerToken) {
+      logger.warn({ maxSessionsPerToken: options.maxSessionsPerToken }, "SSE session limit per token reached");
+      return jsonResponse(
+        httpError(
+          429,
+          "too_many_sessions",
+          `this token already has ${options.maxSessionsPerToken} open SSE sessions, the most allowed`,
+          { "Retry-After": "30" },
+        ),
+      );
+    }
     if (sessions.size >= options.maxSessions) {
       logger.warn({ maxSessions: options.maxSessions }, "SSE session limit reached");
       return jsonResponse(
@@ -75,6 +93,13 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
     const sessionId = randomUUID();
     const session: Session = auth.tokenDigest ? { tokenDigest: auth.tokenDigest } : {};
     sessions.set(sessionId, session);
+    if (tokenKey !== undefined) perToken.set(tokenKey, (perToken.get(tokenKey) ?? 0) + 1);
+    const release = () => {
+      if (!sessions.delete(sessionId) || tokenKey === undefined) return;
+      const left = (perToken.get(tokenKey) ?? 1) - 1;
+      if (left > 0) perToken.set(tokenKey, left);
+      else perToken.delete(tokenKey);
+    };
     const endpoint = `${pathToken ? `/${pathToken}` : ""}/message?sessionId=${sessionId}`;
     const sessionLogger = logger.child({ sessionId });
 
@@ -89,7 +114,13 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
         sessionId,
         endpoint,
         keepAliveMs: options.keepAliveMs,
+        maxQueuedBytes: options.maxQueuedBytes,
         onRequest: () => options.inFlight.begin(),
+        onSlowClient: () =>
+          sessionLogger.warn(
+            { maxQueuedBytes: options.maxQueuedBytes },
+            "SSE client is not reading its stream: ending the session",
+          ),
       });
       session.transport = transport;
       const server = options.createServer(auth, { logger: sessionLogger });
@@ -101,7 +132,7 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
       } catch (error) {
         sessionLogger.warn({ errName: (error as Error)?.name }, "SSE session failed");
       } finally {
-        sessions.delete(sessionId);
+        release();
         metrics.sseSessionClosed();
         await server.close().catch(() => {});
         sessionLogger.info({ durationMs: Math.round(performance.now() - started) }, "SSE session closed");

@@ -46,8 +46,10 @@ export function testConfig(overrides: DeepPartial<ServerConfig> = {}): ServerCon
       port: 0,
       maxBodyBytes: 1024 * 1024,
       maxSseSessions: 1000,
+      maxSseSessionsPerToken: 100,
       sseKeepAliveMs: 15_000,
       shutdownGraceMs: 2_000,
+      requestTimeoutMs: 30_000,
     },
     jwe: {
       allow: true,

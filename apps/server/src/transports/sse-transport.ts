@@ -13,9 +13,20 @@ export interface SseServerTransportOptions {
   endpoint: string;
   /** Interval between `: keep-alive` comments; 0 disables them. */
   keepAliveMs: number;
+  /**
+   * Most bytes written to the stream and not yet taken by the client. A client that lets more pile
+   * up is not reading: the session is ended rather than its replies buffered without bound. A
+   * single frame larger than this is still sent when nothing else is waiting.
+   */
+  maxQueuedBytes: number;
   /** Called for each request received; the returned function when it is answered, cancelled or the stream ends. */
   onRequest?: () => () => void;
+  /** Called once when the session is ended because the client does not read its stream. */
+  onSlowClient?: () => void;
 }
+
+/** How long closing waits for frames already written to be taken before cutting the stream. */
+const CLOSE_FLUSH_MS = 1_000;
 
 /**
  * Legacy (2024-11-05) SSE transport on Hono's `streamSSE`. The SDK's SSEServerTransport writes
@@ -33,6 +44,8 @@ export class SseServerTransport implements Transport {
   readonly #options: SseServerTransportOptions;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** Bytes handed to the stream whose write has not completed (the client has not taken them yet). */
+  #queuedBytes = 0;
   readonly #pending = new Map<RequestId, () => void>();
   #resolveClosed!: () => void;
   /** Settles when the session ends, from either side; the `streamSSE` callback awaits it. */
@@ -55,10 +68,11 @@ export class SseServerTransport implements Transport {
 
   async start(): Promise<void> {
     if (this.#closed) throw new Error("SSE transport already closed");
-    await this.#stream.write(`event: endpoint\ndata: ${this.#options.endpoint}\n\n`);
+    await this.#write(`event: endpoint\ndata: ${this.#options.endpoint}\n\n`);
     if (this.#options.keepAliveMs > 0) {
       this.#keepAlive = setInterval(() => {
-        void this.#stream.write(": keep-alive\n\n");
+        // Frames still waiting keep the connection busy enough; a comment would only queue behind them.
+        if (this.#queuedBytes === 0) this.#write(": keep-alive\n\n").catch(() => {});
       }, this.#options.keepAliveMs);
       this.#keepAlive.unref();
     }
@@ -67,8 +81,25 @@ export class SseServerTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) throw new Error("SSE stream closed");
     // JSON.stringify never emits a raw newline, so one data line carries the whole message.
-    await this.#stream.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    await this.#write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     if (("result" in message || "error" in message) && message.id !== undefined) this.#settle(message.id);
+  }
+
+  /** Writes one frame, ending the session instead when the client leaves too much unread. */
+  async #write(frame: string): Promise<void> {
+    const bytes = Buffer.byteLength(frame);
+    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes > this.#options.maxQueuedBytes) {
+      this.#options.onSlowClient?.();
+      this.#abort();
+      throw new Error("SSE client is not reading its stream");
+    }
+    this.#queuedBytes += bytes;
+    try {
+      // Resolves once the client side has taken the frame (backpressure reaches back to here).
+      await this.#stream.write(frame);
+    } finally {
+      this.#queuedBytes -= bytes;
+    }
   }
 
   /** Delivers a message POSTed by the client; throws when it is not a JSON-RPC message. */
@@ -93,9 +124,32 @@ export class SseServerTransport implements Transport {
     this.#pending.delete(id);
   }
 
+  /**
+   * Ends the stream after the frames already written, but never waits on a client that does not
+   * read: closing the stream waits for them to be taken, so a stalled one is cut instead.
+   */
   async close(): Promise<void> {
+    const stalled = this.#queuedBytes > 0;
     this.#finish();
-    await this.#stream.close();
+    if (stalled) {
+      this.#abort();
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flushed = await Promise.race([
+      this.#stream.close().then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLOSE_FLUSH_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!flushed) this.#abort();
+  }
+
+  /** Cuts the stream: pending writes are dropped (their memory freed) and the response ends. */
+  #abort(): void {
+    this.#stream.abort();
+    this.#finish();
   }
 
   #finish(): void {
