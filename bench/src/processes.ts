@@ -13,9 +13,9 @@ import { fileURLToPath } from "node:url";
 const GUARDIAN = `
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
-const [command, argsJson, logPath] = process.argv.slice(1);
+const [command, argsJson, logPath, cwd] = process.argv.slice(1);
 const log = fs.openSync(logPath, "a");
-const child = spawn(command, JSON.parse(argsJson), { stdio: ["ignore", log, log] });
+const child = spawn(command, JSON.parse(argsJson), { stdio: ["ignore", log, log], cwd: cwd || undefined });
 const say = (value) => { try { process.stdout.write(JSON.stringify(value) + "\\n"); } catch {} };
 child.on("error", (error) => { say({ error: error.message }); process.exit(1); });
 child.on("spawn", () => say({ pid: child.pid }));
@@ -44,6 +44,8 @@ export interface Managed {
 export interface SpawnOptions {
   env?: Record<string, string>;
   logPath: string;
+  /** Working directory (where e.g. heap snapshots land). Default: the bench's. */
+  cwd?: string;
 }
 
 export function spawnManaged(
@@ -54,7 +56,7 @@ export function spawnManaged(
 ): Promise<Managed> {
   const guardian: ChildProcess = spawn(
     process.execPath,
-    ["-e", GUARDIAN, command, JSON.stringify(args), options.logPath],
+    ["-e", GUARDIAN, command, JSON.stringify(args), options.logPath, options.cwd ?? ""],
     {
       stdio: ["pipe", "pipe", "ignore"],
       env: options.env ?? cleanEnv(),
@@ -83,7 +85,12 @@ export function spawnManaged(
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         newline = buffer.indexOf("\n");
-        const message = JSON.parse(line) as { pid?: number; exit?: number | null; signal?: string; error?: string };
+        const message = JSON.parse(line) as {
+          pid?: number;
+          exit?: number | null;
+          signal?: string;
+          error?: string;
+        };
         if (message.error !== undefined) {
           clearTimeout(timer);
           reject(new Error(`${name}: could not start: ${message.error}`));
@@ -209,7 +216,8 @@ export interface Memory {
 export function processMemory(pid: number): Memory | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN);
+    const kb = (field: string) =>
+      Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN);
     return { rss: kb("VmRSS") * 1024, hwm: kb("VmHWM") * 1024 };
   } catch {
     return undefined;

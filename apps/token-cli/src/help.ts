@@ -18,7 +18,8 @@ Connection claims (only the flags you give become claims):
   --database <name>           database
   --username <name>           user
   --password <s>              password
-  --protocol <http|tcp>       protocol
+  --protocol <http|tcp>       http (ports 8123/8443) or tcp, the native
+                              protocol (ports 9000/9440 with TLS)
   --tls                       enable TLS (the --tls-* flags require it)
   --tls-ca-cert <path>        CA certificate path (on the server)
   --tls-client-cert <path>    client certificate path (on the server)

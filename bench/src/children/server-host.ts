@@ -21,7 +21,8 @@ const separator = process.argv.indexOf("--");
 const own = childArgs(process.argv.slice(2, separator < 0 ? undefined : separator));
 const serverArgv = separator < 0 ? [] : process.argv.slice(separator + 1);
 const strategy = required(own, "strategy");
-if (strategy !== "pool" && strategy !== "reference") throw new TypeError("--strategy must be pool or reference");
+if (strategy !== "pool" && strategy !== "reference")
+  throw new TypeError("--strategy must be pool or reference");
 
 const { config } = resolveConfig(parseArgv(serverArgv), process.env);
 const logger = createLogger(config.logLevel, { secrets: new Set(configSecrets(config)) });
@@ -31,7 +32,8 @@ const poolOptions = {
   ...(config.pool.allowedHosts && { allowedHosts: config.pool.allowedHosts }),
   ...(config.pool.allowedTlsDirs && { allowedTlsDirs: config.pool.allowedTlsDirs }),
 };
-const pool = strategy === "reference" ? createReferenceStrategyPool(poolOptions) : createClickHousePool(poolOptions);
+const pool =
+  strategy === "reference" ? createReferenceStrategyPool(poolOptions) : createClickHousePool(poolOptions);
 const { app } = createApp({ config, pool, logger, metrics: createMetrics(), version: `bench-${strategy}` });
 const server = createAdaptorServer({ fetch: app.fetch, hostname: config.http.address }) as Server;
 server.listen(config.http.port, config.http.address, () => {

@@ -52,7 +52,9 @@ export interface TenantResult {
   rotations: RotationResult[];
 }
 
-const spec = JSON.parse(readFileSync(required(childArgs(process.argv.slice(2)), "spec"), "utf8")) as TenantSpec;
+const spec = JSON.parse(
+  readFileSync(required(childArgs(process.argv.slice(2)), "spec"), "utf8"),
+) as TenantSpec;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const CALL_TIMEOUT_MS = 15_000;
 

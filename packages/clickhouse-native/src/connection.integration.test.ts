@@ -168,6 +168,31 @@ describe("the fixture type matrix", () => {
     expect(rows[0]?.[2]).toBe("x");
   });
 
+  it('casts with toJSONString under castUnsupported: "json", keeping the original types', async () => {
+    const query = "SELECT 7::UInt64::Dynamic AS d, '{\"a\": 1}'::JSON AS j, 'x' AS plain";
+    const settings = { output_format_json_quote_64bit_integers: 1 };
+    const { result, rows } = await collect(connection, query, { castUnsupported: "json", settings });
+    expect(result.castColumns).toEqual(["d", "j"]);
+    expect([...result.castTypes]).toEqual([
+      ["d", "Dynamic"],
+      ["j", "JSON"],
+    ]);
+    // The text each value has in the HTTP interface's JSON output, under the same settings.
+    const expected = await httpResult(query);
+    expect(rows.map((row) => row.map((value, i) => (i < 2 ? JSON.parse(String(value)) : value)))).toEqual(
+      expected.rows,
+    );
+  });
+
+  it('gives NaN and infinities as text with nonFiniteFloats: "text", as HTTP does with quoted denormals', async () => {
+    const query =
+      "SELECT nan AS a, [inf, -inf, 1.5]::Array(Float32) AS b, toNullable(-nan) AS c, NULL::Nullable(Float64) AS d";
+    const { rows } = await collect(connection, query, { nonFiniteFloats: "text" });
+    expect(rows).toEqual((await httpResult(query, { output_format_json_quote_denormals: 1 })).rows);
+    expect(rows).toEqual([["nan", ["inf", "-inf", 1.5], "nan", null]]);
+    expect((await collect(connection, query)).rows).toEqual([[null, [null, null, 1.5], null, null]]);
+  });
+
   it("fails with UNSUPPORTED_TYPE instead when asked not to cast, and stays usable", async () => {
     await expect(
       connection.query("SELECT '{}'::JSON AS j", { castUnsupported: false }),

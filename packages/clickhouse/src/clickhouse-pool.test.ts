@@ -170,7 +170,7 @@ describe("ClickHousePool against ClickHouse", () => {
     const h = harness();
     await using pool = createClickHousePool();
     const error = await pool
-      .withClient(claimsFor(h.users.admin, { protocol: "grpc" }), (client) => client.ping())
+      .withClient(claimsFor(h.users.admin, { protocol: "grpc" as "http" }), (client) => client.ping())
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "UNSUPPORTED_PROTOCOL" });
     expect(pool.stats().misses).toBe(0);

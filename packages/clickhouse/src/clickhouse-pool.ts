@@ -12,7 +12,7 @@ export interface PoolOptions {
   maxClients?: number;
   /** A client unused for this long is closed. Default 300000 (5 min). */
   idleTimeoutMs?: number;
-  /** Most open sockets (concurrent requests) per client. Default 10. */
+  /** Most open HTTP sockets, or native connections (concurrent queries), per client. Default 10. */
   maxSocketsPerClient?: number;
   /**
    * Hosts tokens may connect to: exact names or IPs (`db.internal`, `10.1.2.3`), `*.suffix`
@@ -22,7 +22,7 @@ export interface PoolOptions {
   allowedHosts?: readonly string[];
   /** Directories the TLS file claims may point into (symlinks and `..` resolved). Default: undefined, anywhere. */
   allowedTlsDirs?: readonly string[];
-  /** Socket idle timeout of a request, in ms (also bounds a query that sends nothing for this long). Default 300000. */
+  /** HTTP: socket idle timeout of a request, in ms (also bounds a query that sends nothing for this long). Default 300000. */
   requestTimeoutMs?: number;
   /** Values for absent connection claims. */
   defaults?: ConnectionDefaults;
@@ -32,7 +32,7 @@ export interface PoolOptions {
    * 2 lets queries change settings.
    */
   readOnlyLevel?: 1 | 2;
-  /** Sent in the User-Agent. Default `mcp-clickhouse`. */
+  /** Sent in the User-Agent (HTTP) and as the client name (native protocol). Default `mcp-clickhouse`. */
   application?: string;
 }
 

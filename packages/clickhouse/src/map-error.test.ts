@@ -1,6 +1,7 @@
+import { NativeError } from "@mcp/clickhouse-native";
 import { describe, expect, it } from "vitest";
 import { DatabaseError } from "./errors.js";
-import { parseClickHouseException, scrub, toDatabaseError } from "./map-error.js";
+import { fromNativeError, parseClickHouseException, scrub, toDatabaseError } from "./map-error.js";
 
 const context = { host: "db.example", port: 8123, username: "alice", password: "s3cret-pass", tls: false };
 
@@ -113,5 +114,70 @@ describe("parseClickHouseException", () => {
       type: "FUNCTION_THROW_IF_VALUE_IS_NON_ZERO",
       message: "boom",
     });
+  });
+});
+
+describe("fromNativeError", () => {
+  const exception = (code: number, name: string | undefined, message: string) =>
+    new NativeError(
+      code === 516 ? "AUTH_FAILED" : "SERVER_EXCEPTION",
+      `${message} (ClickHouse code ${code})`,
+      {
+        exception: name === undefined ? { code, message } : { code, name, message },
+      },
+    );
+
+  it.each([
+    [516, "AUTHENTICATION_FAILED", "AUTH_FAILED"],
+    [159, "TIMEOUT_EXCEEDED", "QUERY_TIMEOUT"],
+    [394, "QUERY_WAS_CANCELLED", "QUERY_CANCELLED"],
+    [164, "READONLY", "READ_ONLY_VIOLATION"],
+    [60, "UNKNOWN_TABLE", "QUERY_FAILED"],
+  ])("maps a server exception with code %d (%s) as HTTP errors are mapped: %s", (chCode, type, code) => {
+    const error = fromNativeError(exception(chCode, type, "Something happened."), context);
+    expect(error).toMatchObject({ code, clickhouseCode: chCode, clickhouseType: type });
+  });
+
+  it("words server exceptions like the HTTP path, with the password scrubbed", () => {
+    const error = fromNativeError(
+      exception(60, "UNKNOWN_TABLE", "Table s3cret-pass.t does not exist."),
+      context,
+    );
+    expect(error.message).toBe("Table ***.t does not exist (ClickHouse code 60 UNKNOWN_TABLE)");
+    const auth = fromNativeError(
+      exception(516, "AUTHENTICATION_FAILED", "alice: Authentication failed"),
+      context,
+    );
+    expect(auth.message).toBe(
+      'ClickHouse at db.example:8123 rejected the credentials of user "alice" (ClickHouse code 516 AUTHENTICATION_FAILED)',
+    );
+  });
+
+  it.each([
+    ["CONNECT_FAILED", "CONNECT_FAILED"],
+    ["TLS_FAILED", "TLS_FAILED"],
+    ["UNSUPPORTED_SERVER", "UNSUPPORTED_PROTOCOL"],
+    ["QUERY_CANCELLED", "QUERY_CANCELLED"],
+    ["TIMEOUT", "QUERY_TIMEOUT"],
+    ["PROTOCOL_ERROR", "CONNECT_FAILED"],
+    ["CONNECTION_CLOSED", "CONNECT_FAILED"],
+    ["POOL_CLOSED", "POOL_CLOSED"],
+  ] as const)("maps the driver's %s to %s, keeping the system code", (nativeCode, code) => {
+    const error = fromNativeError(
+      new NativeError(nativeCode, "Could not connect to db.example:9000 as s3cret-pass", {
+        systemCode: "EX",
+      }),
+      context,
+    );
+    expect(error).toMatchObject({ code, systemCode: "EX" });
+    expect(error.message).not.toContain("s3cret-pass");
+  });
+
+  it("passes DatabaseErrors through and maps other errors as network errors", () => {
+    const own = new DatabaseError("QUERY_FAILED", "x");
+    expect(fromNativeError(own, context)).toBe(own);
+    expect(fromNativeError(withCode("connect ECONNREFUSED", "ECONNREFUSED"), context).code).toBe(
+      "CONNECT_FAILED",
+    );
   });
 });

@@ -138,6 +138,8 @@ export class ClickHouseConnection implements PooledClient {
   readonly key: string;
   /** The `readonly` level of the user's own profile, learnt on the first refusal of a setting. */
   private profileReadonly: 0 | 1 | 2 | undefined;
+  /** The probe in progress, shared by every call that is refused before the level is known. */
+  private profileProbe: Promise<0 | 1 | 2 | undefined> | undefined;
   private closed = false;
 
   private constructor(
@@ -353,21 +355,33 @@ export class ClickHouseConnection implements PooledClient {
       return await this.attempt(options, level);
     } catch (error) {
       // Users whose profile has readonly=1 refuse every setting, readonly=2 refuses `readonly`.
-      // Learn which once per client, then run them with what their profile allows.
+      // Learn which once per client, then run them with what their profile allows. Concurrent
+      // first calls all fail this way: each is retried, including those refused after another
+      // call has already learnt the level.
       if (
-        this.profileReadonly === undefined &&
         error instanceof DatabaseError &&
         error.clickhouseCode === 164 &&
         /Cannot modify '[^']+' setting in readonly mode/.test(error.message)
       ) {
-        this.profileReadonly = await this.probeProfileReadonly();
-        if (this.profileReadonly !== 0) return this.attempt(options, this.profileReadonly);
+        const learnt = await this.learnProfileReadonly();
+        if (learnt !== undefined && learnt !== level) return this.attempt(options, learnt);
       }
       throw error;
     }
   }
 
-  private async probeProfileReadonly(): Promise<0 | 1 | 2> {
+  private learnProfileReadonly(): Promise<0 | 1 | 2 | undefined> {
+    if (this.profileReadonly !== undefined) return Promise.resolve(this.profileReadonly);
+    this.profileProbe ??= this.probeProfileReadonly().then((level) => {
+      // A failed probe is not remembered: the next refusal asks again.
+      if (level !== undefined) this.profileReadonly = level;
+      this.profileProbe = undefined;
+      return level;
+    });
+    return this.profileProbe;
+  }
+
+  private async probeProfileReadonly(): Promise<0 | 1 | 2 | undefined> {
     try {
       const result = await this.attempt(
         {
@@ -381,7 +395,7 @@ export class ClickHouseConnection implements PooledClient {
       const level = Number(result.rows[0]?.level);
       return level === 1 || level === 2 ? level : 0;
     } catch {
-      return 0;
+      return undefined;
     }
   }
 

@@ -25,7 +25,7 @@ export interface SseServerTransportOptions {
   onSlowClient?: () => void;
 }
 
-/** How long closing waits for frames already written to be taken before cutting the stream. */
+/** How long closing waits for the frames already written to be taken before cutting the stream. */
 const CLOSE_FLUSH_MS = 1_000;
 
 /**
@@ -80,9 +80,11 @@ export class SseServerTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) throw new Error("SSE stream closed");
+    // A reply ends its request's work as soon as it is handed to the stream, even if the client
+    // is slow to take it: shutdown waits for work, then close() gives the stream a bounded time.
+    if (("result" in message || "error" in message) && message.id !== undefined) this.#settle(message.id);
     // JSON.stringify never emits a raw newline, so one data line carries the whole message.
     await this.#write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-    if (("result" in message || "error" in message) && message.id !== undefined) this.#settle(message.id);
   }
 
   /** Writes one frame, ending the session instead when the client leaves too much unread. */
@@ -125,16 +127,11 @@ export class SseServerTransport implements Transport {
   }
 
   /**
-   * Ends the stream after the frames already written, but never waits on a client that does not
-   * read: closing the stream waits for them to be taken, so a stalled one is cut instead.
+   * Ends the stream after the frames already written, but never waits long on a client that does
+   * not read: closing the stream waits for them to be taken, so a stalled one is cut instead.
    */
   async close(): Promise<void> {
-    const stalled = this.#queuedBytes > 0;
     this.#finish();
-    if (stalled) {
-      this.#abort();
-      return;
-    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const flushed = await Promise.race([
       this.#stream.close().then(() => true),
