@@ -214,7 +214,10 @@ describe("SIGTERM during load", () => {
       let stopping = false;
       let sigtermAt = Number.POSITIVE_INFINITY;
       const loops = clients.map(async (client, index) => {
-        for (let n = 0; !stopping || n === 0; n++) {
+        // Until SIGTERM, then one more call: that one must be refused cleanly (or, if it beat the
+        // signal, answered).
+        for (let n = 0, last = false; !last; n++) {
+          last = stopping;
           // Slow calls (2 s) are the ones a graceful stop must let finish.
           const slow = (index + n) % 3 === 0;
           const query = slow ? "SELECT sleepEachRow(0.5) AS s FROM numbers(4)" : "SELECT 1 AS one";
