@@ -1,21 +1,20 @@
 // TLS to the native port (ClickHouse's 9440 in production), through a TLS front on the
 // embedded server's plain native port.
 import { readFile } from "node:fs/promises";
-import { FIXTURE_TABLES, harness } from "@mcp/test-harness";
+import { FIXTURE_TABLES, harness, startTlsProxy, type TlsProxy } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConnectionOptions, connect } from "./connection.js";
-import { startTlsFront, type TlsFront } from "./test-support/tls-front.js";
 
 const info = harness();
-let proxy: TlsFront;
-let mutual: TlsFront;
+let proxy: TlsProxy;
+let mutual: TlsProxy;
 let ca: Buffer;
 let base: ConnectionOptions;
 
 beforeAll(async () => {
   [proxy, mutual] = await Promise.all([
-    startTlsFront({ targetPort: info.tcpPort }),
-    startTlsFront({ targetPort: info.tcpPort, requireClientCert: true }),
+    startTlsProxy({ targetPort: info.tcpPort, mode: "tcp" }),
+    startTlsProxy({ targetPort: info.tcpPort, mode: "tcp", requireClientCert: true }),
   ]);
   ca = await readFile(proxy.caCertPath);
   base = {
@@ -49,7 +48,7 @@ describe("native protocol over TLS", () => {
 
   it("refuses a server certificate it cannot verify", async () => {
     await expect(connect({ ...base, tls: true })).rejects.toMatchObject({ code: "TLS_FAILED" });
-    const otherCa = await readFile(proxy.otherCaCertPath);
+    const otherCa = await readFile(proxy.otherCaCertPath!);
     await expect(connect({ ...base, tls: { ca: otherCa } })).rejects.toMatchObject({ code: "TLS_FAILED" });
   });
 
@@ -74,8 +73,8 @@ describe("native protocol over TLS", () => {
       code: "TLS_FAILED",
     });
     const [cert, key] = await Promise.all([
-      readFile(mutual.otherClientCertPath),
-      readFile(mutual.otherClientKeyPath),
+      readFile(mutual.otherClientCertPath!),
+      readFile(mutual.otherClientKeyPath!),
     ]);
     await expect(
       connect({ ...base, port: mutual.port, tls: { ca: mutualCa, cert, key } }),
