@@ -115,7 +115,7 @@ async function main(): Promise<number> {
   const targets = evaluateTargets(data, args.quick);
   const machine = machineInfo(env.clickhouse.version);
   const profileTables: Table[] =
-    profileDir && existsSync(profileDir) ? summarizeProfiles(profileDir, "server processes") : [];
+    profileDir && existsSync(profileDir) ? summarizeProfiles(profileDir, ["server", "thin-server"]) : [];
   const totalMs = performance.now() - runStarted;
 
   const out: string[] = [];

@@ -21,6 +21,8 @@ export interface LatencyResult {
   name: string;
   /** Milliseconds, one per successful measured call. */
   samples: number[];
+  /** Median of each block, in block order: blocks of two variants pair up in time. */
+  blockMedians: number[];
   summary?: Summary;
   errors: number;
   firstError?: string;
@@ -94,7 +96,7 @@ export async function measureLatency(variants: readonly Variant[], options: Late
   const results = new Map<string, LatencyResult>();
   const active: Variant[] = [];
   for (const variant of variants) {
-    const result: LatencyResult = { name: variant.name, samples: [], errors: 0 };
+    const result: LatencyResult = { name: variant.name, samples: [], blockMedians: [], errors: 0 };
     results.set(variant.name, result);
     const skipped = await warmUp(variant, options.warmup, options.callTimeoutMs);
     if (skipped) result.skipped = skipped;
@@ -104,16 +106,19 @@ export async function measureLatency(variants: readonly Variant[], options: Late
     if (performance.now() > options.deadline) break;
     for (const variant of rotate(active, block)) {
       const result = results.get(variant.name) as LatencyResult;
+      const block: number[] = [];
       for (let i = 0; i < options.perBlock; i++) {
         const started = performance.now();
         try {
           await withTimeout(variant.call(), options.callTimeoutMs);
-          result.samples.push(performance.now() - started);
+          block.push(performance.now() - started);
         } catch (error) {
           result.errors++;
           result.firstError ??= errorText(error);
         }
       }
+      result.samples.push(...block);
+      result.blockMedians.push(block.length > 0 ? summarize(block).median : Number.NaN);
     }
   }
   for (const result of results.values()) {

@@ -10,6 +10,7 @@ export interface Plan {
     minDurationMs: number;
     maxDurationMs: number;
     newTenantSamples: number;
+    prewarmUsers: number;
   };
   sessions: { counts: number[]; latencyCalls: number; openConcurrency: number };
   big: { rows: number; calls: number };
@@ -28,8 +29,9 @@ export function makePlan(quick: boolean): Plan {
         minDurationMs: 700,
         maxDurationMs: 1_200,
         newTenantSamples: 10,
+        prewarmUsers: 200,
       },
-      sessions: { counts: [100, 1000], latencyCalls: 10, openConcurrency: 25 },
+      sessions: { counts: [100, 300], latencyCalls: 10, openConcurrency: 25 },
       big: { rows: 10_000_000, calls: 3 },
     };
   }
@@ -44,8 +46,9 @@ export function makePlan(quick: boolean): Plan {
       minDurationMs: 5_000,
       maxDurationMs: 45_000,
       newTenantSamples: 50,
+      prewarmUsers: 1000,
     },
     sessions: { counts: [100, 1000], latencyCalls: 100, openConcurrency: 25 },
-    big: { rows: 50_000_000, calls: 10 },
+    big: { rows: 50_000_000, calls: 20 },
   };
 }

@@ -6,6 +6,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -17,7 +18,7 @@ interface CpuProfile {
 
 /** Where a script belongs: a package of the repo, an npm package, or Node itself. */
 function owner(url: string): string {
-  if (url === "") return "(native / idle / GC)";
+  if (url === "") return "(native: GC, syscalls, …)";
   if (url.startsWith("node:")) return "node internals";
   const npm = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (npm) return npm[1] as string;
@@ -26,53 +27,101 @@ function owner(url: string): string {
   return url;
 }
 
-function shortUrl(url: string): string {
-  return url.replace(/^file:\/\//, "").replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "");
+function frameName(node: ProfileNode): string {
+  const { functionName, url, lineNumber } = node.callFrame;
+  const file = url
+    .replace(/^file:\/\//, "")
+    .replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "")
+    .replace(/^.*?\/(apps|packages|bench)\//, "$1/");
+  return `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
 }
 
-/** Self time by package and by function, over every .cpuprofile under `dir`. */
-export function summarizeProfiles(dir: string, title: string, top = 15): Table[] {
-  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) =>
-    f.endsWith(".cpuprofile"),
-  );
-  if (files.length === 0) return [];
-  const byOwner = new Map<string, number>();
-  const byFunction = new Map<string, number>();
-  let total = 0;
+const NOT_WORK = new Set(["(idle)", "(program)", "(root)"]);
+
+interface Totals {
+  busyMs: number;
+  byOwner: Map<string, number>;
+  /** Time with the function on the stack (each sample counted once per function). */
+  inclusive: Map<string, number>;
+}
+
+function profileTotals(files: string[]): Totals {
+  const totals: Totals = { busyMs: 0, byOwner: new Map(), inclusive: new Map() };
   for (const file of files) {
-    const profile = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as CpuProfile;
+    const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
     const samples = profile.samples?.length ?? 0;
     const interval = samples > 0 ? (profile.endTime - profile.startTime) / samples / 1000 : 0;
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    const parent = new Map<number, number>();
+    for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
     for (const node of profile.nodes) {
       const hits = node.hitCount ?? 0;
-      if (hits === 0) continue;
-      const { functionName, url, lineNumber } = node.callFrame;
-      if (functionName === "(idle)" || functionName === "(program)") continue;
+      if (hits === 0 || NOT_WORK.has(node.callFrame.functionName)) continue;
       const ms = hits * interval;
-      total += ms;
-      byOwner.set(owner(url), (byOwner.get(owner(url)) ?? 0) + ms);
-      const key = `${functionName || "(anonymous)"} ${shortUrl(url)}:${lineNumber + 1}`;
-      byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
+      totals.busyMs += ms;
+      const who = owner(node.callFrame.url);
+      totals.byOwner.set(who, (totals.byOwner.get(who) ?? 0) + ms);
+      const seen = new Set<string>();
+      for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+        const frame = byId.get(id);
+        if (!frame || NOT_WORK.has(frame.callFrame.functionName)) continue;
+        const name = frameName(frame);
+        if (seen.has(name)) continue;
+        seen.add(name);
+        totals.inclusive.set(name, (totals.inclusive.get(name) ?? 0) + ms);
+      }
     }
   }
-  const rows = (map: Map<string, number>) =>
-    [...map.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([name, ms]) => [name, ms.toFixed(0), `${((ms / total) * 100).toFixed(1)}%`]);
-  return [
-    {
-      title: `Profile (${title}): busy self time by owner`,
-      columns: ["Owner", "ms", "share of busy time"],
-      rows: rows(byOwner),
-      notes: [`${files.length} profile(s) in ${dir}; idle time excluded.`],
-    },
-    {
-      title: `Profile (${title}): top functions by self time`,
-      columns: ["Function", "ms", "share"],
-      rows: rows(byFunction),
-    },
-  ];
+  return totals;
+}
+
+function topRows(
+  map: Map<string, number>,
+  total: number,
+  top: number,
+  keep: (name: string) => boolean = () => true,
+) {
+  return [...map.entries()]
+    .filter(([name]) => keep(name))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, ms]) => [name, ms.toFixed(0), `${((ms / total) * 100).toFixed(1)}%`]);
+}
+
+/**
+ * One table per profiled process (a subdirectory of `dir`): busy time by owner. For processes
+ * named in `detailFor`, also the functions of this repo and its dependencies with the most time on
+ * the stack (inclusive), which is where a per-call cost shows.
+ */
+export function summarizeProfiles(dir: string, detailFor: readonly string[] = ["server"]): Table[] {
+  const tables: Table[] = [];
+  const processes = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory());
+  for (const entry of processes) {
+    const files = readdirSync(path.join(dir, entry.name))
+      .filter((f) => f.endsWith(".cpuprofile"))
+      .map((f) => path.join(dir, entry.name, f));
+    if (files.length === 0) continue;
+    const totals = profileTotals(files);
+    tables.push({
+      title: `Profile of ${entry.name}: busy time by owner (self time; idle excluded)`,
+      columns: ["Owner", "ms", "share"],
+      rows: topRows(totals.byOwner, totals.busyMs, 10),
+      notes: [`${totals.busyMs.toFixed(0)} ms busy in total; profiles in ${path.join(dir, entry.name)}.`],
+    });
+    if (detailFor.includes(entry.name)) {
+      tables.push({
+        title: `Profile of ${entry.name}: time on the stack (inclusive) by function, outside Node's own`,
+        columns: ["Function", "ms", "share of busy"],
+        rows: topRows(
+          totals.inclusive,
+          totals.busyMs,
+          30,
+          (name) => !/ node:/.test(name) && !/ :\d+$/.test(name),
+        ),
+      });
+    }
+  }
+  return tables;
 }
 
 interface HeapSnapshot {

@@ -175,6 +175,14 @@ export async function startBinaryServer(
   return { url, proc };
 }
 
+/** node --cpu-prof arguments when profiling, writing into a directory per process. */
+function profileArgs(env: BenchEnv, name: string): string[] {
+  if (!env.profileDir) return [];
+  const dir = path.join(env.profileDir, name);
+  mkdirSync(dir, { recursive: true });
+  return ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+}
+
 /** Our app (apps/server/dist) in a bench host, with the real pool or the reference's strategy. */
 export async function startServerHost(
   env: BenchEnv,
@@ -187,7 +195,7 @@ export async function startServerHost(
     name,
     process.execPath,
     [
-      ...nodeArgsForScript(childScript("server-host.ts")),
+      ...nodeArgsForScript(childScript("server-host.ts"), profileArgs(env, name)),
       `--strategy=${strategy}`,
       `--ready-file=${readyFile}`,
       "--",
@@ -208,7 +216,7 @@ export async function startThinServer(env: BenchEnv): Promise<RunningServer> {
     "thin-server",
     process.execPath,
     [
-      ...nodeArgsForScript(childScript("thin-server.ts")),
+      ...nodeArgsForScript(childScript("thin-server.ts"), profileArgs(env, "thin-server")),
       `--port=${port}`,
       `--clickhouse-url=${env.clickhouse.url}`,
       `--username=${env.user.name}`,

@@ -14,12 +14,19 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
 
+/** The middle value of an ascending array (the mean of the two middle values when the count is even). */
+function middle(sorted: readonly number[]): number {
+  if (sorted.length === 0) return Number.NaN;
+  const half = (sorted.length - 1) / 2;
+  return ((sorted[Math.floor(half)] as number) + (sorted[Math.ceil(half)] as number)) / 2;
+}
+
 export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const sum = sorted.reduce((acc, value) => acc + value, 0);
   return {
     n: sorted.length,
-    median: percentile(sorted, 50),
+    median: middle(sorted),
     p99: percentile(sorted, 99),
     mean: sorted.length === 0 ? Number.NaN : sum / sorted.length,
     min: sorted[0] ?? Number.NaN,
@@ -28,10 +35,7 @@ export function summarize(samples: readonly number[]): Summary {
 }
 
 export function median(samples: readonly number[]): number {
-  return percentile(
-    [...samples].sort((a, b) => a - b),
-    50,
-  );
+  return middle([...samples].sort((a, b) => a - b));
 }
 
 export function ratio(numerator: number | undefined, denominator: number | undefined): number | undefined {

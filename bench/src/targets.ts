@@ -2,7 +2,7 @@ import { fmtBytes, fmtMs, fmtRatio, type TargetCheck } from "./report.js";
 import type { BigData } from "./scenarios/big-result.js";
 import { medianOf, type OneQueryData } from "./scenarios/one-query.js";
 import type { SessionsData } from "./scenarios/sessions.js";
-import { growthAfterFull, type TenantsData } from "./scenarios/tenants.js";
+import { lateGrowth, type TenantsData } from "./scenarios/tenants.js";
 import type { TokenData } from "./scenarios/token.js";
 
 export interface AllData {
@@ -76,28 +76,35 @@ export function evaluateTargets(data: AllData, quick: boolean): TargetCheck[] {
   const s = data.sessions?.stages;
   const base = s?.find((stage) => stage.sessions === 0);
   const thousand = s?.find((stage) => stage.sessions === 1000);
+  const largest = s?.at(-1);
   const sessionCost = base && thousand ? thousand.rss - base.rss : undefined;
+  let sessionsMeasured = "–";
+  if (sessionCost !== undefined) {
+    sessionsMeasured = `${fmtBytes(sessionCost)} (${fmtBytes(sessionCost / 1000)} per session)`;
+  } else if (base && largest && largest.sessions > 0) {
+    sessionsMeasured = `only ${largest.sessions} sessions opened: ${fmtBytes(largest.rss - base.rss)} (${fmtBytes(
+      (largest.rss - base.rss) / largest.sessions,
+    )} per session)`;
+  }
   checks.push(
     check(
       "1000 SSE sessions cost ≤ 50 MB of RSS in total",
-      sessionCost === undefined
-        ? "–"
-        : `${fmtBytes(sessionCost)} (${fmtBytes(sessionCost / 1000)} per session)`,
+      sessionsMeasured,
       sessionCost === undefined ? undefined : sessionCost <= 50 * MB,
     ),
   );
 
   const rotation = data.tenants?.rotations.find((r) => r.tenants === 10000);
-  const growth = rotation ? growthAfterFull(rotation) : undefined;
+  const growth = rotation ? lateGrowth(rotation) : undefined;
   const partial =
-    rotation && rotation.distinctUsed < rotation.tenants ? `, rotation cut at ${rotation.distinctUsed}` : "";
+    rotation && rotation.distinctUsed < rotation.tenants ? `; rotation cut at ${rotation.distinctUsed}` : "";
   checks.push(
     check(
-      `10000 tenants keep RSS flat once the pool is full (growth < ${fmtBytes(FLAT_RSS_BYTES)})`,
+      `10000 tenants keep RSS flat once the pool is full (growth over the last 3/4 of the rotation < ${fmtBytes(FLAT_RSS_BYTES)})`,
       growth === undefined
         ? "–"
-        : `${fmtBytes(growth)} after full; pool max ${rotation?.maxPoolSize}${partial}`,
-      growth === undefined ? undefined : growth < FLAT_RSS_BYTES,
+        : `RSS ${fmtBytes(growth.rss)}, heap ${fmtBytes(growth.heap)}; pool max ${rotation?.maxPoolSize}${partial}`,
+      growth === undefined ? undefined : growth.rss < FLAT_RSS_BYTES,
     ),
   );
 

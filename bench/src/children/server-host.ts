@@ -43,3 +43,6 @@ server.listen(config.http.port, config.http.address, () => {
     JSON.stringify({ url: `http://${address.address}:${address.port}` }),
   );
 });
+
+// Exit through process.exit on SIGTERM so that node --cpu-prof writes its profile.
+process.on("SIGTERM", () => process.exit(0));

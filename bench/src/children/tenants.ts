@@ -4,7 +4,6 @@
  * Argument: --spec=PATH (a TenantSpec as JSON); writes a TenantResult as JSON to spec.resultFile.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { setTimeout as delay } from "node:timers/promises";
 import { type ClickHousePool, createClickHousePool, POOL_DEFAULTS, type PoolStats } from "@mcp/clickhouse";
 import type { ConnectionClaims } from "@mcp/jwe";
 import { childArgs, required } from "./args.js";
@@ -22,7 +21,22 @@ export interface TenantSpec {
   /** ...and until every identity was used once, but never longer than this. */
   maxDurationMs: number;
   newTenantSamples: number;
+  /**
+   * Users logged in once before anything is measured: ClickHouse's first login of a user costs it
+   * several milliseconds (access rights), which is ClickHouse's cost, not the pool's.
+   */
+  prewarmUsers: number;
   resultFile: string;
+}
+
+export interface MemoryCheckpoint {
+  ms: number;
+  calls: number;
+  poolSize: number;
+  /** bytes, right after a full GC */
+  rss: number;
+  heapUsed: number;
+  external: number;
 }
 
 export interface RotationResult {
@@ -35,14 +49,8 @@ export interface RotationResult {
   callsPerSecond: number;
   maxPoolSize: number;
   stats: PoolStats;
-  /** Bytes, each after a full GC: before the first call, when the pool had filled, at the end (pool still open). */
-  rssBefore: number;
-  rssWhenFull?: number;
-  rssAtEnd: number;
-  heapBefore: number;
-  heapWhenFull?: number;
-  heapAtEnd: number;
-  rssPeak: number;
+  /** Memory after a full GC, at the start and then at regular intervals until the end (pool still open). */
+  timeline: MemoryCheckpoint[];
 }
 
 export interface TenantResult {
@@ -83,6 +91,19 @@ function newPool(): ClickHousePool {
   return createClickHousePool({ allowedHosts: ["127.0.0.1"] });
 }
 
+async function prewarmUsers(): Promise<void> {
+  const pool = newPool();
+  let next = 0;
+  const worker = async () => {
+    while (next < Math.min(spec.prewarmUsers, spec.userCount)) await call(pool, next++);
+  };
+  try {
+    await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  } finally {
+    await pool.close();
+  }
+}
+
 async function newVersusKnown(): Promise<{ newTenantMs: number[]; knownTenantMs: number[] }> {
   const pool = newPool();
   try {
@@ -90,11 +111,13 @@ async function newVersusKnown(): Promise<{ newTenantMs: number[]; knownTenantMs:
     const newTenantMs: number[] = [];
     const knownTenantMs: number[] = [];
     for (let i = 1; i <= spec.newTenantSamples; i++) {
+      // A user ClickHouse already knows, with a database it has not been used with: new to the pool only.
+      const k = spec.userCount + i;
       let started = performance.now();
-      await call(pool, i);
+      await call(pool, k);
       newTenantMs.push(performance.now() - started);
       started = performance.now();
-      await call(pool, i);
+      await call(pool, k);
       knownTenantMs.push(performance.now() - started);
     }
     return { newTenantMs, knownTenantMs };
@@ -105,23 +128,29 @@ async function newVersusKnown(): Promise<{ newTenantMs: number[]; knownTenantMs:
 
 async function rotation(tenants: number): Promise<RotationResult> {
   const pool = newPool();
-  gc();
-  await delay(50);
-  const before = process.memoryUsage();
   let next = 0;
   let calls = 0;
   let errors = 0;
   let firstError: string | undefined;
   let maxPoolSize = 0;
-  let rssPeak = before.rss;
-  let whenFull: NodeJS.MemoryUsage | undefined;
-  const fullAt = Math.min(tenants, POOL_DEFAULTS.maxClients);
+  const timeline: MemoryCheckpoint[] = [];
   const started = performance.now();
+  const checkpoint = () => {
+    gc();
+    const memory = process.memoryUsage();
+    timeline.push({
+      ms: performance.now() - started,
+      calls,
+      poolSize: pool.stats().size,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      external: memory.external,
+    });
+  };
+  checkpoint();
   const minEnd = started + spec.minDurationMs;
   const maxEnd = started + spec.maxDurationMs;
-  const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-  }, 100);
+  const sampler = setInterval(checkpoint, Math.max(200, spec.minDurationMs / 20));
   const keepGoing = () => {
     const now = performance.now();
     return now < maxEnd && (now < minEnd || next < tenants);
@@ -136,21 +165,14 @@ async function rotation(tenants: number): Promise<RotationResult> {
         errors++;
         firstError ??= error instanceof Error ? error.message.slice(0, 200) : String(error);
       }
-      const size = pool.stats().size;
-      maxPoolSize = Math.max(maxPoolSize, size);
-      // Once the pool has filled up, remember the memory then (after a full GC) as the baseline.
-      if (whenFull === undefined && size >= fullAt && next >= 2 * fullAt) {
-        gc();
-        whenFull = process.memoryUsage();
-      }
+      maxPoolSize = Math.max(maxPoolSize, pool.stats().size);
     }
   };
   await Promise.all(Array.from({ length: spec.concurrency }, worker));
   const durationMs = performance.now() - started;
   clearInterval(sampler);
+  checkpoint();
   const stats = pool.stats();
-  gc();
-  const atEnd = process.memoryUsage();
   await pool.close();
   return {
     tenants,
@@ -162,15 +184,11 @@ async function rotation(tenants: number): Promise<RotationResult> {
     callsPerSecond: (calls * 1000) / durationMs,
     maxPoolSize,
     stats,
-    rssBefore: before.rss,
-    ...(whenFull && { rssWhenFull: whenFull.rss, heapWhenFull: whenFull.heapUsed }),
-    rssAtEnd: atEnd.rss,
-    heapBefore: before.heapUsed,
-    heapAtEnd: atEnd.heapUsed,
-    rssPeak,
+    timeline,
   };
 }
 
+await prewarmUsers();
 const { newTenantMs, knownTenantMs } = await newVersusKnown();
 const rotations: RotationResult[] = [];
 for (const tenants of spec.counts) rotations.push(await rotation(tenants));

@@ -47,3 +47,6 @@ const port = Number(required(args, "port"));
 serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => {
   writeFileSync(required(args, "ready-file"), JSON.stringify({ url: `http://127.0.0.1:${port}` }));
 });
+
+// Exit through process.exit on SIGTERM so that node --cpu-prof writes its profile.
+process.on("SIGTERM", () => process.exit(0));

@@ -27,7 +27,7 @@ import {
   type TlsProxyInfo,
   tlsClaims,
 } from "../setup.js";
-import { ratio } from "../stats.js";
+import { median, ratio } from "../stats.js";
 
 export const QUERIES = {
   select1: "SELECT 1 AS one",
@@ -48,7 +48,10 @@ interface VariantSpec {
 export interface OneQueryData {
   latency: Record<QueryName, LatencyResult[]>;
   throughput: ThroughputResult[];
+  /** Ratio of the two variants' overall medians. */
   ratios: Record<string, number | undefined>;
+  /** The same ratio block by block (the two medians of one block were measured minutes apart at most). */
+  blockRatios: Record<string, { min: number; median: number; max: number } | undefined>;
   skipped: Record<string, string>;
 }
 
@@ -324,7 +327,8 @@ export async function runOneQueryScenario(
       deadline: latencyDeadline,
       callTimeoutMs: CALL_TIMEOUT_MS,
     });
-    for (const [name, reason] of skipped) results.push({ name, samples: [], errors: 0, skipped: reason });
+    for (const [name, reason] of skipped)
+      results.push({ name, samples: [], blockMedians: [], errors: 0, skipped: reason });
     latency[query] = results;
   }
   // A variant that failed its warm-up is left out of the throughput runs too.
@@ -346,16 +350,35 @@ export async function runOneQueryScenario(
   }
   for (const p of prepared.values()) await p.close().catch(() => {});
 
-  const data: OneQueryData = { latency, throughput, ratios: {}, skipped: Object.fromEntries(skipped) };
-  const m = (query: QueryName, name: string) => medianOf(data, query, name);
+  const data: OneQueryData = {
+    latency,
+    throughput,
+    ratios: {},
+    blockRatios: {},
+    skipped: Object.fromEntries(skipped),
+  };
+  const pairs: [string, string, string][] = [
+    ["(b)/(d) http", "b.http", "d"],
+    ["(b)/(d) sse", "b.sse", "d"],
+    ["(b)/(a) http", "b.http", "a"],
+    ["(c)/(b) http", "c.server", "b.http"],
+    ["(c)/(b) http, TLS", "c.server.tls", "b.http.tls"],
+    ["(c)/(b) same host", "c.server", "b.host"],
+    ["control b.host/b.http", "b.host", "b.http"],
+  ];
   for (const query of Object.keys(QUERIES) as QueryName[]) {
-    data.ratios[`${query}: (b)/(d) http`] = ratio(m(query, "b.http"), m(query, "d"));
-    data.ratios[`${query}: (b)/(d) sse`] = ratio(m(query, "b.sse"), m(query, "d"));
-    data.ratios[`${query}: (b)/(a) http`] = ratio(m(query, "b.http"), m(query, "a"));
-    data.ratios[`${query}: (c)/(b) http`] = ratio(m(query, "c.server"), m(query, "b.http"));
-    data.ratios[`${query}: (c)/(b) http, TLS`] = ratio(m(query, "c.server.tls"), m(query, "b.http.tls"));
-    data.ratios[`${query}: (c)/(b) same host`] = ratio(m(query, "c.server"), m(query, "b.host"));
-    data.ratios[`${query}: control b.host/b.http`] = ratio(m(query, "b.host"), m(query, "b.http"));
+    for (const [key, top, bottom] of pairs) {
+      data.ratios[`${query}: ${key}`] = ratio(medianOf(data, query, top), medianOf(data, query, bottom));
+      const x = latency[query].find((r) => r.name === top)?.blockMedians ?? [];
+      const y = latency[query].find((r) => r.name === bottom)?.blockMedians ?? [];
+      const perBlock = x
+        .map((value, i) => ratio(value, y[i]))
+        .filter((value): value is number => value !== undefined);
+      data.blockRatios[`${query}: ${key}`] =
+        perBlock.length === 0
+          ? undefined
+          : { min: Math.min(...perBlock), median: median(perBlock), max: Math.max(...perBlock) };
+    }
   }
 
   const describe = new Map(specs.map((s) => [s.name, s.what]));
@@ -383,8 +406,14 @@ export async function runOneQueryScenario(
     ],
   };
   const ratioTable: Table = {
-    title: "2. Ratios of medians (concurrency 1)",
-    columns: ["Ratio", "SELECT 1", "demo query"],
+    title: "2. Ratios (concurrency 1)",
+    columns: [
+      "Ratio",
+      "SELECT 1",
+      "per block: min / median / max",
+      "demo query",
+      "per block: min / median / max",
+    ],
     rows: [
       ["(b)/(d) Streamable HTTP", "(b)/(d) http"],
       ["(b)/(d) SSE", "(b)/(d) sse"],
@@ -393,11 +422,23 @@ export async function runOneQueryScenario(
       ["(c)/(b) Streamable HTTP, TLS to ClickHouse", "(c)/(b) http, TLS"],
       ["(c)/(b) both in the bench host", "(c)/(b) same host"],
       ["control: b.host / b.http (should be ~1)", "control b.host/b.http"],
-    ].map(([label, key]) => [
-      label as string,
-      fmtRatio(data.ratios[`select1: ${key}`]),
-      fmtRatio(data.ratios[`demo: ${key}`]),
-    ]),
+    ].map(([label, key]) => {
+      const spread = (query: QueryName) => {
+        const r = data.blockRatios[`${query}: ${key}`];
+        return r ? `${r.min.toFixed(2)} / ${r.median.toFixed(2)} / ${r.max.toFixed(2)}` : "–";
+      };
+      return [
+        label as string,
+        fmtRatio(data.ratios[`select1: ${key}`]),
+        spread("select1"),
+        fmtRatio(data.ratios[`demo: ${key}`]),
+        spread("demo"),
+      ];
+    }),
+    notes: [
+      "Ratio of the overall medians; beside it the same ratio computed block by block (both variants of a block " +
+        "ran within seconds of each other), whose spread shows how much the machine's noise moves it.",
+    ],
   };
   const throughputTable: Table = {
     title: "2. Throughput, SELECT 1 (calls/s)",

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
-import type { RotationResult, TenantResult, TenantSpec } from "../children/tenants.js";
+import type { MemoryCheckpoint, RotationResult, TenantResult, TenantSpec } from "../children/tenants.js";
 import type { Plan } from "../plan.js";
 import { childScript, nodeArgsForScript, spawnManaged } from "../processes.js";
 import { fmtBytes, fmtMs, fmtRate, type ScenarioReport } from "../report.js";
@@ -13,9 +13,18 @@ export interface TenantsData extends TenantResult {
   knownTenant: ReturnType<typeof summarize>;
 }
 
-/** Growth of RSS from when the pool had filled to the end of the rotation (after full GCs). */
-export function growthAfterFull(rotation: RotationResult): number | undefined {
-  return rotation.rssWhenFull === undefined ? undefined : rotation.rssAtEnd - rotation.rssWhenFull;
+/** The checkpoint a quarter into the rotation: the pool is full and the process warm by then. */
+export function quarterCheckpoint(rotation: RotationResult): MemoryCheckpoint | undefined {
+  const quarter = rotation.durationMs / 4;
+  return rotation.timeline.find((c) => c.ms >= quarter) ?? rotation.timeline.at(-1);
+}
+
+/** RSS growth over the last three quarters of a rotation (each reading after a full GC). */
+export function lateGrowth(rotation: RotationResult): { rss: number; heap: number } | undefined {
+  const from = quarterCheckpoint(rotation);
+  const to = rotation.timeline.at(-1);
+  if (!from || !to || from === to) return undefined;
+  return { rss: to.rss - from.rss, heap: to.heapUsed - from.heapUsed };
 }
 
 export async function runTenantsScenario(
@@ -36,6 +45,7 @@ export async function runTenantsScenario(
     minDurationMs: plan.tenants.minDurationMs,
     maxDurationMs: plan.tenants.maxDurationMs,
     newTenantSamples: plan.tenants.newTenantSamples,
+    prewarmUsers: plan.tenants.prewarmUsers,
     resultFile,
   };
   writeFileSync(specFile, JSON.stringify(spec), { mode: 0o600 });
@@ -84,30 +94,37 @@ export async function runTenantsScenario(
           "Creations",
           "LRU evictions",
           "RSS start",
-          "RSS pool full",
+          "RSS at 1/4",
           "RSS end",
-          "Growth after full",
+          "RSS growth, last 3/4",
+          "Heap at 1/4",
           "Heap end",
         ],
-        rows: result.rotations.map((r) => [
-          r.tenants.toLocaleString("en-US"),
-          r.distinctUsed.toLocaleString("en-US"),
-          fmtRate(r.callsPerSecond),
-          r.errors > 0 ? `${r.errors} (${r.firstError})` : "0",
-          String(r.maxPoolSize),
-          r.stats.creations.toLocaleString("en-US"),
-          r.stats.evictions.lru.toLocaleString("en-US"),
-          fmtBytes(r.rssBefore),
-          fmtBytes(r.rssWhenFull),
-          fmtBytes(r.rssAtEnd),
-          fmtBytes(growthAfterFull(r)),
-          fmtBytes(r.heapAtEnd),
-        ]),
+        rows: result.rotations.map((r) => {
+          const quarter = quarterCheckpoint(r);
+          const end = r.timeline.at(-1);
+          return [
+            r.tenants.toLocaleString("en-US"),
+            r.distinctUsed.toLocaleString("en-US"),
+            fmtRate(r.callsPerSecond),
+            r.errors > 0 ? `${r.errors} (${r.firstError})` : "0",
+            String(r.maxPoolSize),
+            r.stats.creations.toLocaleString("en-US"),
+            r.stats.evictions.lru.toLocaleString("en-US"),
+            fmtBytes(r.timeline[0]?.rss),
+            fmtBytes(quarter?.rss),
+            fmtBytes(end?.rss),
+            fmtBytes(lateGrowth(r)?.rss),
+            fmtBytes(quarter?.heapUsed),
+            fmtBytes(end?.heapUsed),
+          ];
+        }),
         notes: [
           `An identity is a user × database (${TENANT_USERS} users × ${TENANT_DATABASES.length} databases), each a pool key of ` +
             `its own. Each count runs at least ${plan.tenants.minDurationMs} ms and until every identity was used once ` +
             `(at most ${plan.tenants.maxDurationMs} ms: "Used" < "Tenants" means the rotation was cut short). RSS and heap ` +
-            "of the pool's own process, each after a full GC.",
+            "of the pool's own process (nothing else runs in it), each read right after a full GC; by a quarter " +
+            "into the rotation the pool is full and the process warm, so the last three quarters show whether it stays flat.",
         ],
       },
       {

@@ -163,7 +163,7 @@ export class HttpDriver implements Driver {
     }
     return new DatabaseError(
       "CONNECT_FAILED",
-      `Unexpected HTTP ${status} from ${this.context.host}:${this.context.port} (is it a ClickHouse HTTP port?): ${scrub(body.trim().slice(0, 200), this.context.password)}`,
+      `Unexpected HTTP ${status} from ${this.context.host}:${this.context.port} (is it a ClickHouse HTTP port?): ${scrub(body.trim().slice(0, 200), this.context.password, this.context.username)}`,
     );
   }
 

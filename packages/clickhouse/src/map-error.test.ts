@@ -19,6 +19,18 @@ describe("scrub", () => {
     expect(out).toContain("http://***@db.example:8123/");
   });
 
+  it("removes HTTP credentials a host echoes back, with or without their scheme", () => {
+    const basic = Buffer.from("alice:s3cret-pass").toString("base64");
+    const out = scrub(
+      `{"authorization":"Basic ${basic}"} Bearer abc.def-ghi proxy said ${basic}`,
+      "s3cret-pass",
+      "alice",
+    );
+    expect(out).not.toContain(basic);
+    expect(out).not.toContain("abc.def-ghi");
+    expect(out).toBe('{"authorization":"Basic ***"} Bearer *** proxy said ***');
+  });
+
   it("leaves ordinary words alone for very short passwords", () => {
     expect(scrub("Syntax error", "e")).toBe("Syntax error");
   });

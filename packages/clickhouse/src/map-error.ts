@@ -59,11 +59,19 @@ const MAX_MESSAGE = 2000;
 
 /**
  * Removes what must never reach a client or a log: the password (when long enough that
- * replacing it cannot mangle ordinary words) and credentials inside URLs.
+ * replacing it cannot mangle ordinary words), credentials inside URLs, and HTTP credentials
+ * (`Basic <base64 of user:password>` and the like) that a proxy or a misconfigured host may echo
+ * back from the request.
  */
-export function scrub(message: string, password: string): string {
+export function scrub(message: string, password: string, username?: string): string {
   let out = message.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, "$1***@");
-  if (password.length >= 4) out = out.split(password).join("***");
+  out = out.replace(/\b(Basic|Bearer|Digest|Negotiate)(\s+)[A-Za-z0-9+/=._~-]+/gi, "$1$2***");
+  if (password.length >= 4) {
+    out = out.split(password).join("***");
+    if (username !== undefined) {
+      out = out.split(Buffer.from(`${username}:${password}`).toString("base64")).join("***");
+    }
+  }
   if (out.length > MAX_MESSAGE) out = `${out.slice(0, MAX_MESSAGE)}…`;
   return out;
 }
@@ -120,7 +128,7 @@ export function clickHouseError(ch: ClickHouseLike, context: ErrorContext): Data
   }
   return new DatabaseError(
     code,
-    `${scrub(ch.message.replace(/\.?\s*$/, ""), context.password)}${suffix}`,
+    `${scrub(ch.message.replace(/\.?\s*$/, ""), context.password, context.username)}${suffix}`,
     details,
   );
 }
@@ -140,7 +148,7 @@ export function toDatabaseError(
   const systemCode =
     typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : undefined;
   const raw = error instanceof Error ? error.message : String(error);
-  const detail = scrub(raw, context.password);
+  const detail = scrub(raw, context.password, context.username);
   const where = `${context.host}:${context.port}`;
   if (systemCode && isTlsCode(systemCode)) {
     return new DatabaseError("TLS_FAILED", `TLS connection to ${where} failed: ${detail}`, { systemCode });
@@ -211,7 +219,7 @@ export function fromNativeError(error: unknown, context: ErrorContext): Database
     );
   }
   const details = error.systemCode === undefined ? {} : { systemCode: error.systemCode };
-  const detail = scrub(error.message, context.password);
+  const detail = scrub(error.message, context.password, context.username);
   switch (error.code) {
     case "PROTOCOL_ERROR":
       return new DatabaseError(

@@ -154,6 +154,7 @@ export async function startTestServer(overrides: DeepPartial<ServerConfig> = {})
     maxClients: config.pool.maxClients,
     idleTimeoutMs: config.pool.idleTimeoutMs,
     ...(config.pool.allowedHosts && { allowedHosts: config.pool.allowedHosts }),
+    ...(config.pool.allowedTlsDirs && { allowedTlsDirs: config.pool.allowedTlsDirs }),
   });
   const clock = createClock();
   const serverApp = createApp({ config, pool, logger, metrics, version: "0.0.0-test", now: clock.now });

@@ -20,6 +20,7 @@ import {
   textOf,
 } from "../../src/test-support/http-fixture.js";
 import {
+  adminCommand,
   adminRows,
   ClientTexts,
   expectNoSecrets,
@@ -41,7 +42,7 @@ let canaryPort = 0;
 const clients: Client[] = [];
 let callCount = 0;
 
-const MAX_RESULT_BYTES = 1024 * 1024;
+const MAX_RESULT_BYTES = 256 * 1024;
 const MAX_QUERY_LENGTH = 100_000;
 
 beforeAll(async () => {
@@ -261,18 +262,20 @@ describe("hostile SQL through execute_query", () => {
         sql: "SELECT uniqExact(number) FROM numbers(100000000000000) WHERE NOT ignore('M') SETTINGS max_execution_time = 0, max_memory_usage = 0",
       },
     ] as const;
-    const stoppedMs: number[] = [];
-    for (const { user, sql } of cases) {
-      const token = await server.mint({ ...harnessClaims(user), max_execution_time: 1 });
-      await using client = await connectClient("http", mcpUrl(server.url, "http", token));
-      const marker = unique("limit");
-      const result = await run(sql.replace("'M'", `'${marker}'`), { max_threads: 1 }, client);
-      expect(result.isError, result.text).toBe(true);
-      expect(result.text).toMatch(/^Error (QUERY_TIMEOUT|QUERY_FAILED \(ClickHouse 241 MEMORY_LIMIT_EXCEEDED\))/);
-      expect(result.ms).toBeLessThan(15_000);
-      stoppedMs.push(result.ms);
-      await waitUntil(async () => (await runningWith(marker)) === 0, `${marker} is no longer running`, 10_000);
-    }
+    // All at once, one thread each: the limits must hold under contention too.
+    const stoppedMs = await Promise.all(
+      cases.map(async ({ user, sql }) => {
+        const token = await server.mint({ ...harnessClaims(user), max_execution_time: 1 });
+        await using client = await connectClient("http", mcpUrl(server.url, "http", token));
+        const marker = unique("limit");
+        const result = await run(sql.replace("'M'", `'${marker}'`), { max_threads: 1 }, client);
+        expect(result.isError, result.text).toBe(true);
+        expect(result.text).toMatch(/^Error (QUERY_TIMEOUT|QUERY_FAILED \(ClickHouse 241 MEMORY_LIMIT_EXCEEDED\))/);
+        expect(result.ms).toBeLessThan(15_000);
+        await waitUntil(async () => (await runningWith(marker)) === 0, `${marker} is no longer running`, 10_000);
+        return result.ms;
+      }),
+    );
     reportFigures("runaway queries", { queries: cases.length, "limit s": 1, "slowest stop ms": Math.max(...stoppedMs) });
   }, 120_000);
 
@@ -280,22 +283,28 @@ describe("hostile SQL through execute_query", () => {
     const token = await server.mint({ ...harnessClaims("readonly2"), database: db.name });
     await using client = await connectClient("sse", mcpUrl(server.url, "sse", token));
     const marker = unique("bytes");
-    // About a terabyte of result: the byte cap ends it after the first megabyte.
+    // About two terabytes of result: the byte cap ends it after the first 256 KiB.
     const bytes = await run(
-      `SELECT repeat('x', 1000) AS s, '${marker}' AS m FROM numbers(1000000000) SETTINGS max_result_bytes = 0, max_result_rows = 0`,
+      `SELECT repeat('x', 2000) AS s, '${marker}' AS m FROM numbers(1000000000) SETTINGS max_result_bytes = 0, max_result_rows = 0`,
       undefined,
       client,
     );
-    expect(bytes.isError, bytes.text).toBe(false);
-    expect(bytes.text).toContain(`"truncated":{"reason":"bytes","limit":${MAX_RESULT_BYTES}}`);
+    expect(bytes.isError, bytes.text.slice(0, 300)).toBe(false);
+    const cut = `"truncated":{"reason":"bytes","limit":${MAX_RESULT_BYTES}}`;
+    expect(bytes.text.includes(cut), bytes.text.slice(-400)).toBe(true);
     await waitUntil(async () => (await runningWith(marker)) === 0, `${marker} is no longer running`, 10_000);
-    const rows = await run(
+    const rows = await run("SELECT number FROM numbers(1000000000) SETTINGS max_result_rows = 0", undefined, client);
+    expect(rows.text.includes('"rowCount":500,'), rows.text.slice(-400)).toBe(true);
+    expect(rows.text.includes('"truncated":{"reason":"rows","limit":500}'), rows.text.slice(-400)).toBe(true);
+    // Asking ClickHouse to throw instead of stopping can only turn the cut into an error.
+    const thrown = await run(
       "SELECT number FROM numbers(1000000000) SETTINGS max_result_rows = 0, result_overflow_mode = 'throw'",
       undefined,
       client,
     );
-    expect(rows.text).toContain('"rowCount":500,');
-    expect(rows.text).toContain('"truncated":{"reason":"rows","limit":500}');
+    expect(thrown.text.slice(-400)).toMatch(
+      /"truncated":\{"reason":"rows","limit":500\}|^Error QUERY_FAILED \(ClickHouse 396 TOO_MANY_ROWS_OR_BYTES\)/,
+    );
   });
 
   it("refuses SQL text over --clickhouse-max-query-length before it reaches ClickHouse", async () => {
@@ -315,6 +324,20 @@ describe("hostile SQL through execute_query", () => {
     expect(proxy.saw(fits)).toBe(true);
     expect(proxy.saw(tooLong)).toBe(false);
     expect(proxy.saw(wide)).toBe(false);
+    // ClickHouse's own record agrees: the control is in system.query_log, the refused ones are not.
+    await adminCommand("SYSTEM FLUSH LOGS");
+    const logged = await adminRows<{ marker: string; n: string }>(
+      `SELECT marker, countIf(position(query, marker) > 0) AS n
+       FROM system.query_log ARRAY JOIN [{a:String}, {b:String}, {c:String}] AS marker
+       WHERE event_time > now() - INTERVAL 10 MINUTE AND position(query, 'system.query_log') = 0
+       GROUP BY marker ORDER BY marker`,
+      { a: fits, b: tooLong, c: wide },
+    );
+    expect(Object.fromEntries(logged.map((row) => [row.marker, Number(row.n)]))).toEqual({
+      [fits]: 2,
+      [tooLong]: 0,
+      [wide]: 0,
+    });
   });
 
   it("leaks no token, password or secret into the logs or the answers", () => {

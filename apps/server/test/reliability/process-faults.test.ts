@@ -218,9 +218,9 @@ describe("SIGTERM during load", () => {
         // signal, answered).
         for (let n = 0, last = false; !last; n++) {
           last = stopping;
-          // Slow calls (2 s) are the ones a graceful stop must let finish.
+          // Slow calls (1 s) are the ones a graceful stop must let finish.
           const slow = (index + n) % 3 === 0;
-          const query = slow ? "SELECT sleepEachRow(0.5) AS s FROM numbers(4)" : "SELECT 1 AS one";
+          const query = slow ? "SELECT sleepEachRow(0.5) AS s FROM numbers(2)" : "SELECT 1 AS one";
           try {
             const result = await client.callTool({ name: "execute_query", arguments: { query } }, undefined, {
               timeout: 60_000,
@@ -285,7 +285,7 @@ describe("slow requests (slowloris)", () => {
   it(
     "closes connections that do not finish their request within --request-timeout, and only those",
     async () => {
-      const TIMEOUT_S = 2;
+      const TIMEOUT_S = 1;
       const server = spawnJweServer([`--request-timeout=${TIMEOUT_S}`, "--sse-keep-alive=1"]);
       const base = await server.listening();
       const { hostname, port } = new URL(base);

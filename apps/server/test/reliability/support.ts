@@ -119,6 +119,15 @@ export async function adminRows<T = Record<string, unknown>>(
   }
 }
 
+export async function adminCommand(query: string): Promise<void> {
+  const client = adminClient();
+  try {
+    await client.command({ query });
+  } finally {
+    await client.close();
+  }
+}
+
 /** Queries running on the harness ClickHouse whose text contains `marker` (this probe excluded). */
 export async function runningWith(marker: string): Promise<number> {
   const rows = await adminRows<{ n: string }>(

@@ -291,7 +291,8 @@ function mutateOnce(material: Material): Mutation {
       return { kind: `character swap in part ${k}`, token: copy.join(".") };
     }
     case 4:
-      return { kind: "truncated", token: base.slice(0, int(base.length)) };
+      // At least one character: an empty path segment is no token route at all (404 no such endpoint).
+      return { kind: "truncated", token: base.slice(0, 1 + int(base.length - 1)) };
     case 5:
       return {
         kind: "extra segments",
@@ -328,7 +329,9 @@ function mutateOnce(material: Material): Mutation {
       return { kind: crafted.kind, token: crafted.token };
     }
     case 11: {
-      const size = pick([4_096, 12_000, 16_385, 20_000, 65_536, 300_000]);
+      // Rarer than the others: each costs the most to send.
+      if (int(3) !== 0) return mutateOnce(material);
+      const size = pick([4_096, 12_000, 16_385, 20_000, 65_536, 1_048_576]);
       const token = `${parts[0]}.${parts[1]}.${parts[2]}.${randomB64(size)}.${parts[4]}`;
       return { kind: `huge (${size} bytes of ciphertext)`, token, huge: true };
     }
