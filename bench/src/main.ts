@@ -126,6 +126,13 @@ async function main(): Promise<number> {
       `${machine.gitDirty ? " (with uncommitted changes)" : ""}; load average at start ${machine.loadAverageAtStart.join(" ")}.`,
     "",
   );
+  if (args.profile) {
+    out.push(
+      "With --profile the servers run under the CPU profiler and heap snapshots are taken: times are slower and " +
+        "RSS figures are inflated by the snapshots; use this run for where time and memory go, not for the numbers.",
+      "",
+    );
+  }
   for (const report of reports) for (const table of report.tables) out.push(renderTable(table));
   out.push(renderTargets(targets));
   for (const table of profileTables) out.push(renderTable(table));

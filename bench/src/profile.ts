@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Table } from "./report.js";
 
 interface ProfileNode {
@@ -130,8 +131,13 @@ interface HeapSnapshot {
   strings: string[];
 }
 
-/** Self size and count by constructor (objects, closures) or by kind (strings, code, arrays): what fills the heap. */
-export function summarizeHeapSnapshot(file: string, title: string, top = 20): Table {
+interface HeapGroups {
+  total: number;
+  groups: Map<string, { size: number; count: number }>;
+}
+
+/** Self size and count by constructor (objects, closures) or by kind (strings, code, arrays). */
+function heapGroups(file: string): HeapGroups {
   const snapshot = JSON.parse(readFileSync(file, "utf8")) as HeapSnapshot;
   const fields = snapshot.snapshot.meta.node_fields;
   const types = snapshot.snapshot.meta.node_types[0];
@@ -152,6 +158,14 @@ export function summarizeHeapSnapshot(file: string, title: string, top = 20): Ta
     groups.set(key, group);
     total += size;
   }
+  return { total, groups };
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** What fills the heap: self size and count by constructor. */
+export function summarizeHeapSnapshot(file: string, title: string, top = 20): Table {
+  const { total, groups } = heapGroups(file);
   return {
     title: `Heap snapshot (${title}): self size by constructor`,
     columns: ["Constructor / kind", "count", "self size", "share"],
@@ -161,9 +175,47 @@ export function summarizeHeapSnapshot(file: string, title: string, top = 20): Ta
       .map(([name, g]) => [
         name,
         g.count.toLocaleString("en-US"),
-        `${(g.size / 1024 / 1024).toFixed(1)} MB`,
+        mb(g.size),
         `${((g.size / total) * 100).toFixed(1)}%`,
       ]),
-    notes: [`${path.basename(file)}: ${(total / 1024 / 1024).toFixed(1)} MB of live heap in total.`],
+    notes: [
+      `${path.basename(file)}: ${mb(total)} of live heap in total (a snapshot collects garbage first).`,
+    ],
   };
+}
+
+/** What grew between two snapshots of one process: a leak shows as counts growing with the calls. */
+export function diffHeapSnapshots(beforeFile: string, afterFile: string, title: string, top = 15): Table {
+  const before = heapGroups(beforeFile);
+  const after = heapGroups(afterFile);
+  const rows = [...after.groups.entries()]
+    .map(([name, g]) => {
+      const old = before.groups.get(name) ?? { size: 0, count: 0 };
+      return { name, size: g.size - old.size, count: g.count - old.count };
+    })
+    .sort((a, b) => b.size - a.size)
+    .slice(0, top)
+    .map((d) => [d.name, d.count.toLocaleString("en-US"), mb(d.size)]);
+  return {
+    title: `Heap growth (${title}): by constructor`,
+    columns: ["Constructor / kind", "count +", "self size +"],
+    rows,
+    notes: [`Live heap ${mb(before.total)} before, ${mb(after.total)} after.`],
+  };
+}
+
+/** SIGUSR2 (with --heapsnapshot-signal) writes a snapshot into the process's working directory; waits until its file stops growing. */
+export async function takeHeapSnapshot(pid: number, dir: string): Promise<string | undefined> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, "SIGUSR2");
+  let last = -1;
+  for (let i = 0; i < 240; i++) {
+    await delay(250);
+    const file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+    if (!file) continue;
+    const size = statSync(path.join(dir, file)).size;
+    if (size > 0 && size === last) return path.join(dir, file);
+    last = size;
+  }
+  return undefined;
 }

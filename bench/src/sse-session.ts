@@ -17,7 +17,7 @@ const INITIALIZE = {
 };
 const INITIALIZED = { jsonrpc: "2.0", method: "notifications/initialized" };
 
-function post(base: URL, path: string, body: unknown, agent: http.Agent): Promise<void> {
+function postOnce(base: URL, path: string, body: string, agent: http.Agent): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
@@ -35,9 +35,26 @@ function post(base: URL, path: string, body: unknown, agent: http.Agent): Promis
         );
       },
     );
-    request.on("error", reject);
-    request.end(JSON.stringify(body));
+    request.on("error", (error: Error & { reusedSocket?: boolean }) => {
+      error.reusedSocket = request.reusedSocket;
+      reject(error);
+    });
+    request.end(body);
   });
+}
+
+/**
+ * A kept-alive socket the server closes (its keep-alive timeout) just as a request goes out on it
+ * fails with ECONNRESET; Node's documentation advises retrying such a request once.
+ */
+async function post(base: URL, path: string, message: unknown, agent: http.Agent): Promise<void> {
+  const body = JSON.stringify(message);
+  try {
+    await postOnce(base, path, body, agent);
+  } catch (error) {
+    if (!(error as { reusedSocket?: boolean }).reusedSocket) throw error;
+    await postOnce(base, path, body, agent);
+  }
 }
 
 /**

@@ -1,9 +1,11 @@
+import * as path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { connectClient, executeQuery } from "../mcp-clients.js";
 import { withTimeout } from "../measure.js";
 import type { Plan } from "../plan.js";
 import { processMemory, sampleRss, settledRss } from "../processes.js";
-import { fmtBytes, fmtMs, type ScenarioReport } from "../report.js";
+import { diffHeapSnapshots, takeHeapSnapshot } from "../profile.js";
+import { fmtBytes, fmtMs, type ScenarioReport, type Table } from "../report.js";
 import { type BenchEnv, benchClaims, mint, serverBuilt, startBinaryServer, stopProcess } from "../setup.js";
 import { type Summary, summarize } from "../stats.js";
 
@@ -65,7 +67,10 @@ export async function runBigResultScenario(
   });
   const createMs = performance.now() - createStarted;
 
-  const server = await startBinaryServer(env, "server-big");
+  const server = await startBinaryServer(env, "server-big", [], { heapSnapshots: true });
+  const profileDir = env.profileDir ? path.join(env.profileDir, "server-big") : undefined;
+  const tables: Table[] = [];
+  let snapshotBefore: string | undefined;
   const client = await connectClient(`${server.url}/${await mint(env, benchClaims(env))}/mcp`, "http");
   const benchUserQueries = async () => {
     const result = await env.admin.query({
@@ -86,6 +91,7 @@ export async function runBigResultScenario(
     // One unmeasured call of the query itself: its first run also loads code and fills caches.
     await withTimeout(executeQuery(client, `SELECT * FROM ${TABLE}`), 60_000);
     await delay(200);
+    if (profileDir) snapshotBefore = await takeHeapSnapshot(server.proc.pid, profileDir);
     baselineRss = await settledRss(server.proc.pid, 1_000);
     for (let i = 0; i < plan.big.calls; i++) {
       const sampler = sampleRss(server.proc.pid, 5);
@@ -115,6 +121,14 @@ export async function runBigResultScenario(
       rawLimitMs.push(performance.now() - rawStarted);
     }
     rssAfter = await settledRss(server.proc.pid, 1_000);
+    if (profileDir && snapshotBefore) {
+      const snapshotAfter = await takeHeapSnapshot(server.proc.pid, profileDir);
+      if (snapshotAfter) {
+        tables.push(
+          diffHeapSnapshots(snapshotBefore, snapshotAfter, `server, over ${plan.big.calls} capped calls`),
+        );
+      }
+    }
   } finally {
     await client.close().catch(() => {});
     await stopProcess(env, server.proc);
@@ -162,6 +176,7 @@ export async function runBigResultScenario(
           ["table creation (not part of any measure)", `${fmtMs(createMs)} ms`],
         ],
       },
+      ...tables,
     ],
   };
 }

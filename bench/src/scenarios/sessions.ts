@@ -1,12 +1,11 @@
-import { readdirSync, statSync } from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { CALL_TIMEOUT_MS, connectClient, executeQuery } from "../mcp-clients.js";
-import { type LatencyResult, measureLatency } from "../measure.js";
+import { errorText, type LatencyResult, measureLatency } from "../measure.js";
 import type { Plan } from "../plan.js";
 import { settledRss } from "../processes.js";
-import { summarizeHeapSnapshot } from "../profile.js";
+import { diffHeapSnapshots, summarizeHeapSnapshot, takeHeapSnapshot } from "../profile.js";
 import { fmtBytes, fmtMs, type ScenarioReport, type Table } from "../report.js";
 import { type BenchEnv, benchClaims, mint, serverBuilt, startBinaryServer, stopProcess } from "../setup.js";
 import { type HeldSession, openHeldSession } from "../sse-session.js";
@@ -43,22 +42,6 @@ function optional<K extends string, V>(key: K, value: V | undefined): Partial<Re
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
-/** SIGUSR2 (with --heapsnapshot-signal) writes a snapshot; wait until its file stops growing. */
-async function heapSnapshot(pid: number, dir: string): Promise<string | undefined> {
-  const before = new Set(readdirSync(dir));
-  process.kill(pid, "SIGUSR2");
-  let last = -1;
-  for (let i = 0; i < 240; i++) {
-    await delay(250);
-    const file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
-    if (!file) continue;
-    const size = statSync(path.join(dir, file)).size;
-    if (size > 0 && size === last) return path.join(dir, file);
-    last = size;
-  }
-  return undefined;
-}
-
 export async function runSessionsScenario(
   env: BenchEnv,
   plan: Plan,
@@ -85,6 +68,8 @@ export async function runSessionsScenario(
     { heapSnapshots: true },
   );
   const tables: Table[] = [];
+  const snapshotDir = env.profileDir ? path.join(env.profileDir, "server-sessions") : undefined;
+  let snapshotBaseline: string | undefined;
   const base = new URL(server.url);
   const postAgent = new http.Agent({ keepAlive: true, maxSockets: plan.sessions.openConcurrency });
   const held: HeldSession[] = [];
@@ -122,6 +107,7 @@ export async function runSessionsScenario(
       latency: await measure(),
       ...optional("serverCount", await openSessionsGauge(server.url)),
     });
+    if (snapshotDir) snapshotBaseline = await takeHeapSnapshot(server.proc.pid, snapshotDir);
 
     // Distinct tokens, as from distinct users (same ClickHouse connection, so one pooled client).
     const tokens = await Promise.all(
@@ -133,7 +119,12 @@ export async function runSessionsScenario(
         const batch = Math.min(plan.sessions.openConcurrency, target - held.length);
         const opened = await Promise.all(
           Array.from({ length: batch }, (_, i) =>
-            openHeldSession(base, tokens[held.length + i] as string, postAgent, 15_000),
+            openHeldSession(base, tokens[held.length + i] as string, postAgent, 15_000).catch((error) => {
+              throw new Error(
+                `opening SSE session ${held.length + i + 1} of ${target} failed: ${errorText(error)}; ` +
+                  `server log: ${server.proc.logTail(600)}`,
+              );
+            }),
           ),
         );
         held.push(...opened);
@@ -149,8 +140,8 @@ export async function runSessionsScenario(
         latency: await measure(),
         ...optional("serverCount", await openSessionsGauge(server.url)),
       });
-      if (env.profileDir && target === most) {
-        const snapshot = await heapSnapshot(server.proc.pid, path.join(env.profileDir, "server-sessions"));
+      if (snapshotDir && target === most) {
+        const snapshot = await takeHeapSnapshot(server.proc.pid, snapshotDir);
         if (snapshot) tables.push(summarizeHeapSnapshot(snapshot, `server with ${target} open SSE sessions`));
       }
     }
@@ -163,6 +154,14 @@ export async function runSessionsScenario(
   await delay(1_500);
   const rssAfterClose = await settledRss(server.proc.pid, 600);
   const serverCountAfterClose = await openSessionsGauge(server.url);
+  if (snapshotDir && snapshotBaseline) {
+    const snapshot = await takeHeapSnapshot(server.proc.pid, snapshotDir);
+    if (snapshot) {
+      tables.push(
+        diffHeapSnapshots(snapshotBaseline, snapshot, "server, before opening → after closing every session"),
+      );
+    }
+  }
   await stopProcess(env, server.proc);
 
   const data: SessionsData = {
@@ -180,7 +179,6 @@ export async function runSessionsScenario(
     skipped: [],
     data,
     tables: [
-      ...tables.splice(0),
       {
         title: "4. Open SSE sessions (initialized, idle): server RSS and a query's latency meanwhile",
         columns: [
@@ -211,6 +209,7 @@ export async function runSessionsScenario(
             `${serverCountAfterClose ?? "?"} open. "server's count" includes the measuring SSE client's own session.`,
         ],
       },
+      ...tables,
     ],
   };
 }

@@ -65,7 +65,10 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
     if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
     const tokenKey = outcome.auth.tokenDigest?.toString("hex");
     if (tokenKey !== undefined && (perToken.get(tokenKey) ?? 0) >= options.maxSessionsPerToken) {
-      logger.warn({ maxSessionsPerToken: options.maxSessionsPerToken }, "SSE session limit per token reached");
+      logger.warn(
+        { maxSessionsPerToken: options.maxSessionsPerToken },
+        "SSE session limit per token reached",
+      );
       return jsonResponse(
         httpError(
           429,

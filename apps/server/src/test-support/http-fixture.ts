@@ -234,8 +234,8 @@ export function mcpUrl(base: string, kind: TransportKind, token?: string): strin
   return token === undefined ? `${base}/${path}` : `${base}/${token}/${path}`;
 }
 
-export function textOf(result: { content?: unknown }): string {
-  const content = (result.content ?? []) as { type: string; text?: string }[];
+export function textOf(result: unknown): string {
+  const content = ((result as { content?: unknown }).content ?? []) as { type: string; text?: string }[];
   return content
     .filter((c) => c.type === "text")
     .map((c) => c.text)

@@ -122,7 +122,8 @@ describe("ClickHouse stopped mid-load", () => {
             if (!ok) await new Promise((resolve) => setTimeout(resolve, 20));
           }
         });
-        const since = (p: Outcome["phase"], from: number) => outcomes.slice(from).filter((o) => o.phase === p);
+        const since = (p: Outcome["phase"], from: number) =>
+          outcomes.slice(from).filter((o) => o.phase === p);
         const everyClient = (list: Outcome[], ok: boolean) =>
           clients.every((_c, i) => list.some((o) => o.client === i && o.ok === ok));
 
@@ -149,21 +150,37 @@ describe("ClickHouse stopped mid-load", () => {
             await new Promise((resolve) => setTimeout(resolve, STRESS ? 2_000 : 500));
             const down = await health();
             expect(down.status).toBe(503);
-            expect(down.body).toMatchObject({ status: "error", clickhouse: "unavailable", reason: "CONNECT_FAILED" });
+            expect(down.body).toMatchObject({
+              status: "error",
+              clickhouse: "unavailable",
+              reason: "CONNECT_FAILED",
+            });
             expect((await fetch(`${server.url}/livez`)).status).toBe(200);
 
             const backMark = outcomes.length;
             phase = "back";
             const restartedAt = Date.now();
             owned.current = await start({ users: [admin], dataDir, httpPort, tcpPort });
-            await waitUntil(() => everyClient(since("back", backMark), true), "every client has succeeded again", 30_000);
+            await waitUntil(
+              () => everyClient(since("back", backMark), true),
+              "every client has succeeded again",
+              30_000,
+            );
             recoveryMs = Math.max(recoveryMs, Date.now() - restartedAt);
             // Once a client has had its first success, it has nothing but successes.
-            await waitUntil(() => since("back", backMark).length >= clients.length * 10, "more calls after recovery");
+            await waitUntil(
+              () => since("back", backMark).length >= clients.length * 10,
+              "more calls after recovery",
+            );
             for (let i = 0; i < clients.length; i++) {
               const mine = since("back", backMark).filter((o) => o.client === i);
               const first = mine.findIndex((o) => o.ok);
-              expect(mine.slice(first).filter((o) => !o.ok).map((o) => o.text)).toEqual([]);
+              expect(
+                mine
+                  .slice(first)
+                  .filter((o) => !o.ok)
+                  .map((o) => o.text),
+              ).toEqual([]);
             }
             const up = await health();
             expect(up.status).toBe(200);
@@ -193,7 +210,9 @@ describe("ClickHouse stopped mid-load", () => {
           "recovery after restart ms": recoveryMs,
           "distinct errors": errors.length,
         });
-        console.log(`[reliability] errors seen while ClickHouse was away: ${errors.join(" | ").slice(0, 600)}`);
+        console.log(
+          `[reliability] errors seen while ClickHouse was away: ${errors.join(" | ").slice(0, 600)}`,
+        );
       } finally {
         await owned.current.stop();
       }
@@ -221,16 +240,27 @@ describe("clients that vanish mid-query", () => {
         expect(response.status).toBe(202);
         await waitUntil(async () => (await runningWith(marker)) === 1, `${marker} runs on ClickHouse`);
         session.close();
-        return waitUntil(async () => (await runningWith(marker)) === 0, `${marker} is gone from system.processes`);
+        return waitUntil(
+          async () => (await runningWith(marker)) === 0,
+          `${marker} is gone from system.processes`,
+        );
       };
       const cutHttp = async (i: number) => {
         const marker = unique(`vanish_http_${i}`);
         const abort = new AbortController();
-        const pending = postMcp(mcpUrl(server.url, "http", await server.mint()), call(`h${i}`, marker), {}, abort.signal);
+        const pending = postMcp(
+          mcpUrl(server.url, "http", await server.mint()),
+          call(`h${i}`, marker),
+          {},
+          abort.signal,
+        );
         pending.catch(() => {});
         await waitUntil(async () => (await runningWith(marker)) === 1, `${marker} runs on ClickHouse`);
         abort.abort();
-        return waitUntil(async () => (await runningWith(marker)) === 0, `${marker} is gone from system.processes`);
+        return waitUntil(
+          async () => (await runningWith(marker)) === 0,
+          `${marker} is gone from system.processes`,
+        );
       };
 
       const started = Date.now();
@@ -260,7 +290,10 @@ describe("clients that vanish mid-query", () => {
 
 describe("secrets", () => {
   it("none in the logs or in what clients were shown", () => {
-    expectNoSecrets("a server log", servers.map((s) => s.logText()));
+    expectNoSecrets(
+      "a server log",
+      servers.map((s) => s.logText()),
+    );
     expectNoSecrets("an answer", shown.all());
   });
 });

@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { type TestDatabase, harness, useTestDatabase } from "@mcp/test-harness";
+import { harness, type TestDatabase, useTestDatabase } from "@mcp/test-harness";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -47,7 +47,9 @@ const MAX_QUERY_LENGTH = 100_000;
 
 beforeAll(async () => {
   db = await useTestDatabase();
-  await db.client.command({ query: "CREATE TABLE canary (id UInt32, name String) ENGINE = MergeTree ORDER BY id" });
+  await db.client.command({
+    query: "CREATE TABLE canary (id UInt32, name String) ENGINE = MergeTree ORDER BY id",
+  });
   await db.client.command({ query: "INSERT INTO canary VALUES (1, 'one'), (2, 'two'), (3, 'three')" });
   canary = createServer((_request, response) => {
     canaryHits++;
@@ -80,7 +82,10 @@ async function run(
 ): Promise<{ isError: boolean; text: string; ms: number }> {
   callCount++;
   const started = Date.now();
-  const result = await client.callTool({ name: "execute_query", arguments: settings ? { query, settings } : { query } });
+  const result = await client.callTool({
+    name: "execute_query",
+    arguments: settings ? { query, settings } : { query },
+  });
   const text = textOf(result);
   shown.add(text);
   return { isError: result.isError === true, text, ms: Date.now() - started };
@@ -250,8 +255,14 @@ describe("hostile SQL through execute_query", () => {
     // users can lift it in their SQL, so only the client-side deadline stops those two.
     const cases = [
       { user: "password", sql: "SELECT count() FROM numbers(100000000000000) WHERE NOT ignore('M')" },
-      { user: "password", sql: "SELECT uniqExact(number) FROM numbers(100000000000000) WHERE NOT ignore('M')" },
-      { user: "password", sql: "SELECT groupArray(number) FROM numbers(100000000000000) WHERE NOT ignore('M')" },
+      {
+        user: "password",
+        sql: "SELECT uniqExact(number) FROM numbers(100000000000000) WHERE NOT ignore('M')",
+      },
+      {
+        user: "password",
+        sql: "SELECT groupArray(number) FROM numbers(100000000000000) WHERE NOT ignore('M')",
+      },
       { user: "readonly1", sql: "SELECT count() FROM numbers(100000000000000) WHERE NOT ignore('M')" },
       {
         user: "readonly2",
@@ -270,13 +281,23 @@ describe("hostile SQL through execute_query", () => {
         const marker = unique("limit");
         const result = await run(sql.replace("'M'", `'${marker}'`), { max_threads: 1 }, client);
         expect(result.isError, result.text).toBe(true);
-        expect(result.text).toMatch(/^Error (QUERY_TIMEOUT|QUERY_FAILED \(ClickHouse 241 MEMORY_LIMIT_EXCEEDED\))/);
+        expect(result.text).toMatch(
+          /^Error (QUERY_TIMEOUT|QUERY_FAILED \(ClickHouse 241 MEMORY_LIMIT_EXCEEDED\))/,
+        );
         expect(result.ms).toBeLessThan(15_000);
-        await waitUntil(async () => (await runningWith(marker)) === 0, `${marker} is no longer running`, 10_000);
+        await waitUntil(
+          async () => (await runningWith(marker)) === 0,
+          `${marker} is no longer running`,
+          10_000,
+        );
         return result.ms;
       }),
     );
-    reportFigures("runaway queries", { queries: cases.length, "limit s": 1, "slowest stop ms": Math.max(...stoppedMs) });
+    reportFigures("runaway queries", {
+      queries: cases.length,
+      "limit s": 1,
+      "slowest stop ms": Math.max(...stoppedMs),
+    });
   }, 120_000);
 
   it("cuts results that would be huge to the row and byte caps, even when the SQL lifts ClickHouse's", async () => {
@@ -293,7 +314,11 @@ describe("hostile SQL through execute_query", () => {
     const cut = `"truncated":{"reason":"bytes","limit":${MAX_RESULT_BYTES}}`;
     expect(bytes.text.includes(cut), bytes.text.slice(-400)).toBe(true);
     await waitUntil(async () => (await runningWith(marker)) === 0, `${marker} is no longer running`, 10_000);
-    const rows = await run("SELECT number FROM numbers(1000000000) SETTINGS max_result_rows = 0", undefined, client);
+    const rows = await run(
+      "SELECT number FROM numbers(1000000000) SETTINGS max_result_rows = 0",
+      undefined,
+      client,
+    );
     expect(rows.text.includes('"rowCount":500,'), rows.text.slice(-400)).toBe(true);
     expect(rows.text.includes('"truncated":{"reason":"rows","limit":500}'), rows.text.slice(-400)).toBe(true);
     // Asking ClickHouse to throw instead of stopping can only turn the cut into an error.
@@ -343,6 +368,9 @@ describe("hostile SQL through execute_query", () => {
   it("leaks no token, password or secret into the logs or the answers", () => {
     expectNoSecrets("the server log", [server.logText()]);
     expectNoSecrets("an answer", shown.all());
-    reportFigures("hostile SQL totals", { "tool calls": callCount, "bytes sent to ClickHouse": proxy.bytesSent() });
+    reportFigures("hostile SQL totals", {
+      "tool calls": callCount,
+      "bytes sent to ClickHouse": proxy.bytesSent(),
+    });
   });
 });

@@ -58,14 +58,19 @@ async function token(user: Parameters<typeof harnessClaims>[0] = "password"): Pr
  * Opens `/<token>/sse` on a raw socket, reads up to the endpoint event, then stops reading for
  * good: the kernel buffers fill and the server's writes back up.
  */
-async function openStalledSse(base: string, tokenValue: string): Promise<{ socket: Socket; endpoint: string }> {
+async function openStalledSse(
+  base: string,
+  tokenValue: string,
+): Promise<{ socket: Socket; endpoint: string }> {
   const { hostname, port } = new URL(base);
   const socket = connect({ host: hostname, port: Number(port) });
   await new Promise((resolve, reject) => {
     socket.once("connect", resolve);
     socket.once("error", reject);
   });
-  socket.write(`GET /${tokenValue}/sse HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+  socket.write(
+    `GET /${tokenValue}/sse HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`,
+  );
   let head = "";
   const endpoint = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -108,7 +113,9 @@ describe("a client that never reads its SSE stream", () => {
       const stalled = await openStalledSse(base, await token());
       const messageUrl = `${base}${stalled.endpoint}`;
       expect((await postJson(messageUrl, initializeMessage())).status).toBe(202);
-      expect((await postJson(messageUrl, { jsonrpc: "2.0", method: "notifications/initialized" })).status).toBe(202);
+      expect(
+        (await postJson(messageUrl, { jsonrpc: "2.0", method: "notifications/initialized" })).status,
+      ).toBe(202);
 
       // A well-behaved client next to it must not notice.
       const healthy = await connectClient("sse", mcpUrl(base, "sse", await token("readonly2")));
@@ -117,7 +124,10 @@ describe("a client that never reads its SSE stream", () => {
       let flooding = true;
       const healthyLoop = (async () => {
         while (flooding) {
-          const result = await healthy.callTool({ name: "execute_query", arguments: { query: "SELECT 42 AS answer" } });
+          const result = await healthy.callTool({
+            name: "execute_query",
+            arguments: { query: "SELECT 42 AS answer" },
+          });
           healthyCalls++;
           if (result.isError || !textOf(result).includes('"answer":42')) healthyFailures.push(textOf(result));
           await new Promise((resolve) => setTimeout(resolve, 50));
@@ -163,9 +173,9 @@ describe("a client that never reads its SSE stream", () => {
       expect(maxRss - baseline).toBeLessThan(512);
       expect(firstRefusedAt).toBeDefined();
       expect(statuses.get(404)).toBeGreaterThan(0);
-      expect(server.logs().some((l) => l.msg === "SSE client is not reading its stream: ending the session")).toBe(
-        true,
-      );
+      expect(
+        server.logs().some((l) => l.msg === "SSE client is not reading its stream: ending the session"),
+      ).toBe(true);
       expect(healthyFailures).toEqual([]);
       expect(healthyCalls).toBeGreaterThan(0);
       expect((await fetch(`${base}/livez`)).status).toBe(200);
@@ -206,7 +216,9 @@ describe("SIGTERM during load", () => {
       const clients: Client[] = [];
       for (let i = 0; i < CLIENTS; i++) {
         const kind = i % 2 === 0 ? "sse" : "http";
-        clients.push(await connectClient(kind, mcpUrl(base, kind, await token(i % 3 === 0 ? "readonly2" : "password"))));
+        clients.push(
+          await connectClient(kind, mcpUrl(base, kind, await token(i % 3 === 0 ? "readonly2" : "password"))),
+        );
       }
 
       type Settled = { at: number; slow: boolean; outcome: "ok" | "tool error" | "refused" };
@@ -237,7 +249,10 @@ describe("SIGTERM during load", () => {
         }
       });
 
-      await waitUntil(() => settled.filter((s) => s.outcome === "ok").length >= CLIENTS * 2, "load is running");
+      await waitUntil(
+        () => settled.filter((s) => s.outcome === "ok").length >= CLIENTS * 2,
+        "load is running",
+      );
       const inFlightAtSigterm = CLIENTS;
       sigtermAt = Date.now();
       server.child.kill("SIGTERM");
@@ -320,7 +335,11 @@ describe("slow requests (slowloris)", () => {
       const idle = Array.from({ length: IDLE }, () => closedWithin(open(), LIMIT_MS));
 
       const slowHeaders = open();
-      trickle(slowHeaders, `GET /sse HTTP/1.1\r\nHost: ${hostname}\r\nX-Padding: ${"p".repeat(500)}\r\n\r\n`, 100);
+      trickle(
+        slowHeaders,
+        `GET /sse HTTP/1.1\r\nHost: ${hostname}\r\nX-Padding: ${"p".repeat(500)}\r\n\r\n`,
+        100,
+      );
       const headersClosed = closedWithin(slowHeaders, LIMIT_MS);
 
       // Authenticated, so the handler really waits for the body.
@@ -340,13 +359,19 @@ describe("slow requests (slowloris)", () => {
 
       const results = await Promise.all([...idle, headersClosed, bodyClosed]);
       // Node answers 408 to a request it gave up on; sockets that sent nothing are just closed.
-      const [headersResult, bodyResult] = results.slice(-2) as [{ answer: string }, { answer: string }];
+      const [headersResult, bodyResult] = results.slice(-2) as unknown as [
+        { answer: string },
+        { answer: string },
+      ];
       expect(headersResult.answer).toMatch(/^HTTP\/1\.1 408 /);
       expect(bodyResult.answer).toMatch(/^HTTP\/1\.1 408 /);
       for (const result of results.slice(0, -2)) expect(result.answer).toMatch(/^(HTTP\/1\.1 408 |$)/);
 
       // The same stream, well past the timeout, still carries replies.
-      await waitUntil(() => Date.now() - sseOpenedAt > TIMEOUT_S * 1000 + 1_000, "the stream outlives the timeout");
+      await waitUntil(
+        () => Date.now() - sseOpenedAt > TIMEOUT_S * 1000 + 1_000,
+        "the stream outlives the timeout",
+      );
       const call = await sse.callTool({ name: "execute_query", arguments: { query: "SELECT 7 AS seven" } });
       expect(textOf(call)).toContain('"seven":7');
       await sse.close();
@@ -369,8 +394,14 @@ describe("slow requests (slowloris)", () => {
 describe("secrets", () => {
   it("none in the debug logs of the processes or in what clients were shown", () => {
     expect(processes.length).toBe(3);
-    expectNoSecrets("a server's stderr", processes.map((p) => p.stderr()));
-    expectNoSecrets("a server's stdout", processes.map((p) => p.stdout()));
+    expectNoSecrets(
+      "a server's stderr",
+      processes.map((p) => p.stderr()),
+    );
+    expectNoSecrets(
+      "a server's stdout",
+      processes.map((p) => p.stdout()),
+    );
     expectNoSecrets("an answer", shown.all());
   });
 });

@@ -77,7 +77,8 @@ describe("request bodies over --max-body-bytes", () => {
           if (!status) return reject(new Error(`no answer: ${answer.slice(0, 200)}`));
           const contentType = /\r\ncontent-type: ([^\r]+)/i.exec(head)?.[1] ?? "";
           let body = answer.slice(head.length + 4);
-          if (/\r\ntransfer-encoding: chunked/i.test(head)) body = body.replace(/^[0-9a-f]+\r\n|\r\n[0-9a-f]+\r\n|\r\n0\r\n\r\n$/gi, "");
+          if (/\r\ntransfer-encoding: chunked/i.test(head))
+            body = body.replace(/^[0-9a-f]+\r\n|\r\n[0-9a-f]+\r\n|\r\n0\r\n\r\n$/gi, "");
           resolve(new Response(body, { status, headers: { "content-type": contentType } }));
         });
         socket.write(
@@ -90,7 +91,8 @@ describe("request bodies over --max-body-bytes", () => {
         const pump = () => {
           while (sent < LIMIT * 4 && !socket.destroyed) {
             sent += chunk.length;
-            if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return void socket.once("drain", pump);
+            if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`))
+              return void socket.once("drain", pump);
           }
           if (!socket.destroyed) socket.write("0\r\n\r\n");
         };
@@ -137,7 +139,9 @@ describe("SSE session caps", () => {
     await expectError(overToken, 429, "too_many_sessions");
     // The header form of the same token counts against the same cap.
     await expectError(
-      await fetch(`${server.url}/sse`, { headers: { Accept: "text/event-stream", Authorization: `Bearer ${a}` } }),
+      await fetch(`${server.url}/sse`, {
+        headers: { Accept: "text/event-stream", Authorization: `Bearer ${a}` },
+      }),
       429,
       "too_many_sessions",
     );
@@ -145,7 +149,8 @@ describe("SSE session caps", () => {
     // Concurrent opens with one token: exactly the cap gets through.
     const racing = await Promise.all(Array.from({ length: 20 }, () => hold(b as string)));
     expect(racing.filter((r) => r.status === 200)).toHaveLength(PER_TOKEN);
-    for (const refused of racing.filter((r) => r.status !== 200)) await expectError(refused, 429, "too_many_sessions");
+    for (const refused of racing.filter((r) => r.status !== 200))
+      await expectError(refused, 429, "too_many_sessions");
 
     expect((await hold(c as string)).status).toBe(200);
     expect((await hold(c as string)).status).toBe(200);
@@ -167,12 +172,18 @@ describe("SSE session caps", () => {
     }, "a slot is free again");
 
     for (const response of open) await response.body?.cancel();
-    await waitUntil(() => server.serverApp !== undefined && gauge(server) === 0, "every session is counted out");
+    await waitUntil(
+      () => server.serverApp !== undefined && gauge(server) === 0,
+      "every session is counted out",
+    );
     expect((await fetch(`${server.url}/livez`)).status).toBe(200);
   });
 
   it("without JWE there is no token to count by: only the total cap applies", async () => {
-    const server = await start({ jwe: { allow: false }, http: { maxSseSessionsPerToken: 1, maxSseSessions: 3 } });
+    const server = await start({
+      jwe: { allow: false },
+      http: { maxSseSessionsPerToken: 1, maxSseSessions: 3 },
+    });
     const open = await Promise.all([1, 2, 3].map(() => openSse(`${server.url}/sse`)));
     expect(open.map((r) => r.status)).toEqual([200, 200, 200]);
     await expectError(await openSse(`${server.url}/sse`), 503, "too_many_sessions");
@@ -187,33 +198,38 @@ describe("SSE session caps", () => {
       const tokens = await Promise.all(Array.from({ length: 10 }, () => server.mint()));
       const CHURN = scale(300, 3_000);
       let refused = 0;
-      const run = await boundedLoop({ count: CHURN, budgetMs: scale(30_000, 240_000), concurrency: 20 }, async (i) => {
-        const token = tokens[i % tokens.length] as string;
-        if (i % 3 === 0) {
-          // A full MCP session, ended by the client.
-          const session = await RawSseSession.open(mcpUrl(server.url, "sse", token)).catch(() => undefined);
-          if (!session) {
-            refused++;
-            return;
+      const run = await boundedLoop(
+        { count: CHURN, budgetMs: scale(30_000, 240_000), concurrency: 20 },
+        async (i) => {
+          const token = tokens[i % tokens.length] as string;
+          if (i % 3 === 0) {
+            // A full MCP session, ended by the client.
+            const session = await RawSseSession.open(mcpUrl(server.url, "sse", token)).catch(() => undefined);
+            if (!session) {
+              refused++;
+              return;
+            }
+            await session.request(toolCallMessage(1, "list_databases", {}));
+            session.close();
+          } else {
+            // A stream opened and dropped at once, sometimes before the endpoint event.
+            const response = await openSse(mcpUrl(server.url, "sse", token));
+            if (response.status !== 200) {
+              refused++;
+              await response.text();
+              return;
+            }
+            await response.body?.cancel();
           }
-          await session.request(toolCallMessage(1, "list_databases", {}));
-          session.close();
-        } else {
-          // A stream opened and dropped at once, sometimes before the endpoint event.
-          const response = await openSse(mcpUrl(server.url, "sse", token));
-          if (response.status !== 200) {
-            refused++;
-            await response.text();
-            return;
-          }
-          await response.body?.cancel();
-        }
-      });
+        },
+      );
       expect(run.done).toBeGreaterThanOrEqual(Math.min(CHURN, 100));
       await waitUntil(() => gauge(server) === 0, "every session is counted out", 10_000);
       // Every token can open its full quota again: nothing is left counted against it.
       const again = await Promise.all(
-        tokens.flatMap((token) => Array.from({ length: PER_TOKEN }, () => openSse(mcpUrl(server.url, "sse", token)))),
+        tokens.flatMap((token) =>
+          Array.from({ length: PER_TOKEN }, () => openSse(mcpUrl(server.url, "sse", token))),
+        ),
       );
       expect(again.filter((r) => r.status === 200)).toHaveLength(tokens.length * PER_TOKEN);
       for (const response of again) await response.body?.cancel();
@@ -244,7 +260,10 @@ function gauge(server: TestServer): number {
 
 describe("secrets", () => {
   it("none in the logs or in what clients were shown", () => {
-    expectNoSecrets("a server log", servers.map((s) => s.logText()));
+    expectNoSecrets(
+      "a server log",
+      servers.map((s) => s.logText()),
+    );
     expectNoSecrets("an answer", shown.all());
   });
 });

@@ -81,7 +81,10 @@ afterAll(async () => {
 async function callWith(claims: ConnectionClaims, query = "SELECT 1"): Promise<string> {
   cases++;
   const token = await server.mint(claims);
-  await using client = await connectClient(cases % 2 ? "sse" : "http", mcpUrl(server.url, cases % 2 ? "sse" : "http", token));
+  await using client = await connectClient(
+    cases % 2 ? "sse" : "http",
+    mcpUrl(server.url, cases % 2 ? "sse" : "http", token),
+  );
   const result = await client.callTool({ name: "execute_query", arguments: { query } });
   const text = textOf(result);
   shown.add(text);
@@ -123,7 +126,13 @@ describe("secrets in failures", () => {
       }),
     );
     const username = "echo_native";
-    const text = await callWith({ host: "127.0.0.1", port, username, password: secretPassword(username), protocol: "tcp" });
+    const text = await callWith({
+      host: "127.0.0.1",
+      port,
+      username,
+      password: secretPassword(username),
+      protocol: "tcp",
+    });
     expect(text).toMatch(/^Error [A-Z_]+/);
   });
 

@@ -217,7 +217,11 @@ export function initializeMessage(id: number | string = 0) {
     jsonrpc: "2.0",
     id,
     method: "initialize",
-    params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "rel", version: "1" } },
+    params: {
+      protocolVersion: PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: { name: "rel", version: "1" },
+    },
   };
 }
 
@@ -329,7 +333,7 @@ export class RawSseSession {
   }
 
   /** Posts a request and resolves with its reply from the stream. */
-  async request(message: { id: number | string }, timeoutMs = 30_000): Promise<JsonRpcResponse> {
+  async request(message: { id: number | string }, timeoutMs = 8_000): Promise<JsonRpcResponse> {
     const reply = new Promise<JsonRpcResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(message.id);

@@ -25,8 +25,8 @@ import {
   unique,
 } from "./support.js";
 
-const TENANTS = scale(50, 200);
-const CALLS_PER_TENANT = scale(20, 100);
+const TENANTS = scale(200, 200);
+const CALLS_PER_TENANT = scale(10, 100);
 const BUDGET_MS = scale(45_000, 400_000);
 const USERS = ["admin", "password", "readonly1", "readonly2"] as const;
 
@@ -211,7 +211,9 @@ describe("tenant isolation under load", () => {
       const results = await Promise.all(tenants.map((t) => runTenant(t, deadline)));
       const elapsedMs = Date.now() - started;
 
-      const wrong = results.flatMap((r) => r.wrong.map((w) => `${r.tenant.name} (${r.tenant.transport}): ${w}`));
+      const wrong = results.flatMap((r) =>
+        r.wrong.map((w) => `${r.tenant.name} (${r.tenant.transport}): ${w}`),
+      );
       expect(wrong.slice(0, 10)).toEqual([]);
       expect(results.reduce((n, r) => n + r.foreign, 0)).toBe(0);
       expect(results.reduce((n, r) => n + r.duplicated, 0)).toBe(0);
@@ -249,7 +251,8 @@ describe("tenant isolation under load", () => {
   );
 
   it("leaks no token, password or secret into the logs or the answers", () => {
-    const checked = expectNoSecrets("the server log", [server.logText()]) + expectNoSecrets("an answer", shown.all());
+    const checked =
+      expectNoSecrets("the server log", [server.logText()]) + expectNoSecrets("an answer", shown.all());
     expect(checked).toBeGreaterThan(TENANTS);
   });
 });

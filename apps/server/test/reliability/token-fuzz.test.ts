@@ -93,7 +93,12 @@ async function sealWithServerKeys(payload: string, options: { sign?: boolean; ct
         .sign(sha256(JWT_SECRET))
     : payload;
   return new CompactEncrypt(new TextEncoder().encode(inner))
-    .setProtectedHeader({ alg: "A256KW", enc: "A256GCM", cty: options.cty ?? (sign ? "JWT" : "JSON"), typ: "JWE" })
+    .setProtectedHeader({
+      alg: "A256KW",
+      enc: "A256GCM",
+      cty: options.cty ?? (sign ? "JWT" : "JSON"),
+      typ: "JWE",
+    })
     .encrypt(sha256(JWE_SECRET));
 }
 
@@ -187,30 +192,54 @@ async function buildMaterial(): Promise<Material> {
     crafted.push({ kind, token: await make() });
   };
   for (const [name, payload] of wrongClaims) await add(`claims: ${name}`, () => sealWithServerKeys(payload));
-  await add("alg dir (right key bytes)", () => encryptWith({ alg: "dir", enc: "A256GCM", cty: "JWT" }, key, signedJwt));
-  await add("alg A128KW", () => encryptWith({ alg: "A128KW", enc: "A256GCM", cty: "JWT" }, key.subarray(0, 16), signedJwt));
-  await add("alg A192KW", () => encryptWith({ alg: "A192KW", enc: "A256GCM", cty: "JWT" }, key.subarray(0, 24), signedJwt));
-  await add("alg A256GCMKW", () => encryptWith({ alg: "A256GCMKW", enc: "A256GCM", cty: "JWT" }, key, signedJwt));
-  await add("alg PBES2 (secret as password)", () =>
-    encryptWith({ alg: "PBES2-HS256+A128KW", enc: "A256GCM", cty: "JWT", p2c: 1000 }, enc.encode(JWE_SECRET), signedJwt),
+  await add("alg dir (right key bytes)", () =>
+    encryptWith({ alg: "dir", enc: "A256GCM", cty: "JWT" }, key, signedJwt),
   );
-  await add("alg RSA-OAEP", () => encryptWith({ alg: "RSA-OAEP", enc: "A256GCM", cty: "JWT" }, rsa, signedJwt));
-  await add("alg RSA-OAEP-256", () => encryptWith({ alg: "RSA-OAEP-256", enc: "A256GCM", cty: "JWT" }, rsa, signedJwt));
+  await add("alg A128KW", () =>
+    encryptWith({ alg: "A128KW", enc: "A256GCM", cty: "JWT" }, key.subarray(0, 16), signedJwt),
+  );
+  await add("alg A192KW", () =>
+    encryptWith({ alg: "A192KW", enc: "A256GCM", cty: "JWT" }, key.subarray(0, 24), signedJwt),
+  );
+  await add("alg A256GCMKW", () =>
+    encryptWith({ alg: "A256GCMKW", enc: "A256GCM", cty: "JWT" }, key, signedJwt),
+  );
+  await add("alg PBES2 (secret as password)", () =>
+    encryptWith(
+      { alg: "PBES2-HS256+A128KW", enc: "A256GCM", cty: "JWT", p2c: 1000 },
+      enc.encode(JWE_SECRET),
+      signedJwt,
+    ),
+  );
+  await add("alg RSA-OAEP", () =>
+    encryptWith({ alg: "RSA-OAEP", enc: "A256GCM", cty: "JWT" }, rsa, signedJwt),
+  );
+  await add("alg RSA-OAEP-256", () =>
+    encryptWith({ alg: "RSA-OAEP-256", enc: "A256GCM", cty: "JWT" }, rsa, signedJwt),
+  );
   await add("alg ECDH-ES", () => encryptWith({ alg: "ECDH-ES", enc: "A256GCM", cty: "JWT" }, ec, signedJwt));
   await add("enc A128GCM", () => encryptWith({ alg: "A256KW", enc: "A128GCM", cty: "JWT" }, key, signedJwt));
-  await add("enc A256CBC-HS512", () => encryptWith({ alg: "A256KW", enc: "A256CBC-HS512", cty: "JWT" }, key, signedJwt));
+  await add("enc A256CBC-HS512", () =>
+    encryptWith({ alg: "A256KW", enc: "A256CBC-HS512", cty: "JWT" }, key, signedJwt),
+  );
   await add("handmade control (must verify)", () =>
     handmadeJwe({ alg: "A256KW", enc: "A256GCM", cty: "JWT", typ: "JWE" }, signedJwt, key),
   );
   await add("handmade control, header keys reordered", () =>
     handmadeJwe({ typ: "JWE", cty: "JWT", enc: "A256GCM", alg: "A256KW" }, signedJwt, key),
   );
-  await add("zip DEF", () => handmadeJwe({ alg: "A256KW", enc: "A256GCM", cty: "JWT", zip: "DEF" }, signedJwt, key));
+  await add("zip DEF", () =>
+    handmadeJwe({ alg: "A256KW", enc: "A256GCM", cty: "JWT", zip: "DEF" }, signedJwt, key),
+  );
   await add("crit header", () =>
     handmadeJwe({ alg: "A256KW", enc: "A256GCM", cty: "JWT", crit: ["exp"], exp: 1 }, signedJwt, key),
   );
-  await add("header not an object", () => handmadeJwe([] as unknown as Record<string, unknown>, signedJwt, key));
-  await add("alg in lower case", () => handmadeJwe({ alg: "a256kw", enc: "A256GCM", cty: "JWT" }, signedJwt, key));
+  await add("header not an object", () =>
+    handmadeJwe([] as unknown as Record<string, unknown>, signedJwt, key),
+  );
+  await add("alg in lower case", () =>
+    handmadeJwe({ alg: "a256kw", enc: "A256GCM", cty: "JWT" }, signedJwt, key),
+  );
   await add("enc missing", () => handmadeJwe({ alg: "A256KW", cty: "JWT" }, signedJwt, key));
   await add("cty as a number", () => handmadeJwe({ alg: "A256KW", enc: "A256GCM", cty: 1 }, signedJwt, key));
   await add("JWE inside JWE", async () =>
@@ -218,17 +247,33 @@ async function buildMaterial(): Promise<Material> {
   );
   await add("bare JWS signed with the JWT secret", () => signedJwt);
   await add("JWS alg none", () => unsecured);
-  await add("JWE around JWS alg none", () => encryptWith({ alg: "A256KW", enc: "A256GCM", cty: "JWT" }, key, unsecured));
-  await add("JWE around JWS HS512", () => encryptWith({ alg: "A256KW", enc: "A256GCM", cty: "JWT" }, key, hs512));
+  await add("JWE around JWS alg none", () =>
+    encryptWith({ alg: "A256KW", enc: "A256GCM", cty: "JWT" }, key, unsecured),
+  );
+  await add("JWE around JWS HS512", () =>
+    encryptWith({ alg: "A256KW", enc: "A256GCM", cty: "JWT" }, key, hs512),
+  );
   await add("cty XML", () => sealWithServerKeys(json, { cty: "application/xml" }));
-  await add("cty JWT around garbage", () => encryptWith({ alg: "A256KW", enc: "A256GCM", cty: "JWT" }, key, "garbage"));
+  await add("cty JWT around garbage", () =>
+    encryptWith({ alg: "A256KW", enc: "A256GCM", cty: "JWT" }, key, "garbage"),
+  );
   await add("unsigned while a JWT secret is set", () => sealWithServerKeys(json, { sign: false }));
-  await add("other JWE secret", () => mintToken(harnessClaims(), { jweSecret: otherSecret, jwtSecret: JWT_SECRET }));
-  await add("other JWT secret", () => mintToken(harnessClaims(), { jweSecret: JWE_SECRET, jwtSecret: otherJwt }));
+  await add("other JWE secret", () =>
+    mintToken(harnessClaims(), { jweSecret: otherSecret, jwtSecret: JWT_SECRET }),
+  );
+  await add("other JWT secret", () =>
+    mintToken(harnessClaims(), { jweSecret: JWE_SECRET, jwtSecret: otherJwt }),
+  );
   await add("other JWE secret, unsigned", () => mintToken(harnessClaims(), { jweSecret: otherSecret }));
-  await add("traversal in TLS claims, forged", () => mintToken(traversal, { jweSecret: otherSecret, jwtSecret: JWT_SECRET }));
+  await add("traversal in TLS claims, forged", () =>
+    mintToken(traversal, { jweSecret: otherSecret, jwtSecret: JWT_SECRET }),
+  );
   await add("expired", () =>
-    mintToken(harnessClaims(), { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET, currentDate: new Date(Date.now() - 7_200_000) }),
+    mintToken(harnessClaims(), {
+      jweSecret: JWE_SECRET,
+      jwtSecret: JWT_SECRET,
+      currentDate: new Date(Date.now() - 7_200_000),
+    }),
   );
   await add("expired a second ago", () =>
     mintToken({ ...harnessClaims(), exp: now() - 1 }, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET }),
@@ -337,8 +382,24 @@ function mutateOnce(material: Material): Mutation {
     }
     case 12: {
       const at = int(base.length);
-      const char = pick(["é", "ÿ", "\u00a0", "😀", "中", "\u202e", "\ufeff", "%00", "%2e%2e%2f", "\\", "'", '"']);
-      return { kind: "non-ASCII or escaped characters", token: `${base.slice(0, at)}${char}${base.slice(at)}` };
+      const char = pick([
+        "é",
+        "ÿ",
+        "\u00a0",
+        "😀",
+        "中",
+        "\u202e",
+        "\ufeff",
+        "%00",
+        "%2e%2e%2f",
+        "\\",
+        "'",
+        '"',
+      ]);
+      return {
+        kind: "non-ASCII or escaped characters",
+        token: `${base.slice(0, at)}${char}${base.slice(at)}`,
+      };
     }
     default:
       return {
@@ -364,9 +425,17 @@ function mutateOnce(material: Material): Mutation {
 /** Percent-encoded for a path segment; dots too, so `.` and `..` stay a token instead of a path step. */
 const pathSegment = (token: string) => encodeURIComponent(token).replace(/\./g, "%2E");
 /** Header values must be Latin-1 without control characters; anything else goes percent-encoded. */
-const headerValue = (token: string) => (/^[\x21-\x7e\x80-\xff]+(?: [\x21-\x7e\x80-\xff]+)*$/.test(token) ? token : encodeURIComponent(token));
+const headerValue = (token: string) =>
+  /^[\x21-\x7e\x80-\xff]+(?: [\x21-\x7e\x80-\xff]+)*$/.test(token) ? token : encodeURIComponent(token);
 
-type Target = "sse-path" | "mcp-path" | "root-path" | "sse-bearer" | "mcp-key" | "message-path" | "message-bearer";
+type Target =
+  | "sse-path"
+  | "mcp-path"
+  | "root-path"
+  | "sse-bearer"
+  | "mcp-key"
+  | "message-path"
+  | "message-bearer";
 const TARGETS: readonly Target[] = [
   "sse-path",
   "mcp-path",
@@ -379,12 +448,21 @@ const TARGETS: readonly Target[] = [
 
 const PING = { jsonrpc: "2.0", id: "fuzz", method: "ping" };
 
-function request(target: Target, token: string, sessionQuery: string, signal: AbortSignal): Promise<Response> {
+function request(
+  target: Target,
+  token: string,
+  sessionQuery: string,
+  signal: AbortSignal,
+): Promise<Response> {
   const url = server.url;
   const post = (path: string, headers: Record<string, string>, body: unknown) =>
     fetch(`${url}${path}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream", ...headers },
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+        ...headers,
+      },
       body: JSON.stringify(body),
       signal,
     });
@@ -397,7 +475,10 @@ function request(target: Target, token: string, sessionQuery: string, signal: Ab
     case "root-path":
       return post(`/${pathSegment(token)}`, {}, initializeMessage());
     case "sse-bearer":
-      return fetch(`${url}/sse`, { headers: { ...sse, Authorization: `Bearer ${headerValue(token)}` }, signal });
+      return fetch(`${url}/sse`, {
+        headers: { ...sse, Authorization: `Bearer ${headerValue(token)}` },
+        signal,
+      });
     case "mcp-key":
       return post("/mcp", { "X-Altinity-MCP-Key": headerValue(token) }, initializeMessage());
     case "message-path":
@@ -434,7 +515,9 @@ async function fire(tally: Tally, target: Target, mutation: Mutation, sessionQue
   }
   if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
     await response.body?.cancel();
-    tally.failures.push(`${mutation.kind} at ${target}: ${response.status} opened a stream (${mutation.token})`);
+    tally.failures.push(
+      `${mutation.kind} at ${target}: ${response.status} opened a stream (${mutation.token})`,
+    );
     return;
   }
   const body = await response.text();
@@ -483,7 +566,14 @@ describe("token fuzzing", () => {
       const material = await buildMaterial();
       const sessionQuery = live.endpoint.slice(live.endpoint.indexOf("?") + 1);
       const repliesBefore = live.responses.length;
-      const tally: Tally = { requests: 0, unauthorized: 0, httpLayer: 0, controls: 0, kinds: new Map(), failures: [] };
+      const tally: Tally = {
+        requests: 0,
+        unauthorized: 0,
+        httpLayer: 0,
+        controls: 0,
+        kinds: new Map(),
+        failures: [],
+      };
 
       const run = await boundedLoop({ count: TOKENS, budgetMs: BUDGET_MS, concurrency: 16 }, async (i) => {
         const mutation = mutate(material);
@@ -516,7 +606,10 @@ describe("token fuzzing", () => {
       const livez = await fetch(`${server.url}/livez`);
       expect(livez.status).toBe(200);
       await using client = await connectClient("http", mcpUrl(server.url, "http", material.genuine[0]));
-      const result = await client.callTool({ name: "execute_query", arguments: { query: "SELECT 1 AS one" } });
+      const result = await client.callTool({
+        name: "execute_query",
+        arguments: { query: "SELECT 1 AS one" },
+      });
       expect(textOf(result)).toContain('"one":1');
 
       reportFigures("token fuzzing", {
@@ -568,13 +661,25 @@ describe("token fuzzing", () => {
       });
     const latin1 = (text: string) => Buffer.from(text, "latin1");
     const heads: Buffer[] = [
-      Buffer.concat([latin1("GET /"), Buffer.from([0xff, 0xfe, 0x80]), latin1(`${token}/sse HTTP/1.1\r\nHost: x\r\n\r\n`)]),
+      Buffer.concat([
+        latin1("GET /"),
+        Buffer.from([0xff, 0xfe, 0x80]),
+        latin1(`${token}/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
+      ]),
       latin1(`GET /${token}\u0000/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
-      Buffer.concat([latin1("GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "), Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), latin1("\r\n\r\n")]),
-      latin1(`GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token.slice(0, 40)}\r\n ${token.slice(40)}\r\n\r\n`),
+      Buffer.concat([
+        latin1("GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "),
+        Buffer.from([0xc3, 0x28, 0xa0, 0xa1]),
+        latin1("\r\n\r\n"),
+      ]),
+      latin1(
+        `GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token.slice(0, 40)}\r\n ${token.slice(40)}\r\n\r\n`,
+      ),
       latin1(`GET /sse HTTP/1.1\r\nHost: x\r\nX-Altinity-MCP-Key: a\rb\r\n\r\n`),
       latin1(`GET /sse HTTP/1.1\r\nHost: x\r\nX-Altinity-MCP-Key: \u0000${token}\r\n\r\n`),
-      latin1(`POST /mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token.slice(0, -1)}\r\nContent-Length: 2\r\n\r\n{}`),
+      latin1(
+        `POST /mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token.slice(0, -1)}\r\nContent-Length: 2\r\n\r\n{}`,
+      ),
       latin1(`GET /${"%".repeat(30)}/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
       latin1(`GET /${token.slice(0, -4)}%ZZ%/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
       latin1(`GET /sse HTTP/1.0\r\nAuthorization: Bearer ${"A".repeat(40)}\r\n\r\n`),
