@@ -301,7 +301,7 @@ export const OPTIONS = [
     min: 1,
     max: 65535,
     connection: true,
-    help: "ClickHouse port.",
+    help: "ClickHouse port. Unset: 8123 (8443 with --clickhouse-tls); with --clickhouse-protocol=tcp 9000 (9440 with TLS).",
   },
   {
     flag: "clickhouse-database",

@@ -347,6 +347,15 @@ describe("value syntax", () => {
     expect(loadConfig([], { CLICKHOUSE_PASSWORD: "x" }).clickhouse.configured).toBe(true);
     expect(loadConfig(["--clickhouse-port=9000"], {}).clickhouse.configured).toBe(true);
   });
+
+  it("the default ClickHouse port follows the protocol and TLS unless given", () => {
+    const port = (argv: string[]) => loadConfig(argv, {}).clickhouse.port;
+    expect(port([])).toBe(8123);
+    expect(port(["--clickhouse-tls"])).toBe(8443);
+    expect(port(["--clickhouse-protocol=tcp"])).toBe(9000);
+    expect(port(["--clickhouse-protocol=tcp", "--clickhouse-tls"])).toBe(9440);
+    expect(port(["--clickhouse-protocol=tcp", "--clickhouse-port=8123"])).toBe(8123);
+  });
 });
 
 describe("bad configuration", () => {
@@ -646,7 +655,7 @@ describe("defaultConnection", () => {
     );
     expect(defaultConnection(config.clickhouse)).toEqual({
       host: "localhost",
-      port: 8123,
+      port: 8443,
       database: "default",
       username: "default",
       password: "pw",

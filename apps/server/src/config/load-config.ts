@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
+import { HTTP_PORT, HTTPS_PORT, NATIVE_PORT, NATIVE_TLS_PORT } from "@mcp/clickhouse";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "./config-error.js";
 import { describeOption, OPTIONS, type OptionName, type OptionSpec, type OptionValue } from "./flags.js";
@@ -365,6 +366,19 @@ function build(resolved: Map<OptionName, Resolved>, quickstart: boolean): Config
         `missing ${describeOption(spec(missing))}`,
     );
   }
+  const clickhouseProtocol = strOr("clickhouse-protocol", "http") as "http" | "tcp";
+  const clickhouseTls = bool("clickhouse-tls");
+  // Unless given, the port follows the protocol and TLS, as it does for a token's claims.
+  const clickhousePort =
+    resolved.get("clickhouse-port")?.origin !== "default"
+      ? int("clickhouse-port")
+      : clickhouseProtocol === "tcp"
+        ? clickhouseTls
+          ? NATIVE_TLS_PORT
+          : NATIVE_PORT
+        : clickhouseTls
+          ? HTTPS_PORT
+          : HTTP_PORT;
   const configured = OPTIONS.some(
     (o) => "connection" in o && o.connection && resolved.get(o.flag)?.origin !== "default",
   );
@@ -395,12 +409,12 @@ function build(resolved: Map<OptionName, Resolved>, quickstart: boolean): Config
     },
     clickhouse: {
       host: strOr("clickhouse-host", "localhost"),
-      port: int("clickhouse-port"),
+      port: clickhousePort,
       database: strOr("clickhouse-database", "default"),
       username: strOr("clickhouse-username", "default"),
       password: strOr("clickhouse-password", ""),
-      protocol: strOr("clickhouse-protocol", "http") as "http" | "tcp",
-      tlsEnabled: bool("clickhouse-tls"),
+      protocol: clickhouseProtocol,
+      tlsEnabled: clickhouseTls,
       tlsCaCert: str("clickhouse-tls-ca-cert"),
       tlsClientCert,
       tlsClientKey,
