@@ -134,7 +134,7 @@ async function main(): Promise<number> {
     );
   }
   for (const report of reports) for (const table of report.tables) out.push(renderTable(table));
-  out.push(renderTargets(targets));
+  out.push(renderTargets(targets, args.quick));
   for (const table of profileTables) out.push(renderTable(table));
   out.push(
     renderTable({

@@ -22,7 +22,7 @@ export function makePlan(quick: boolean): Plan {
       quick,
       token: { blocks: 3, blockMs: 100, warmupMs: 100 },
       latency: { warmup: 3, blocks: 2, perBlock: 5, budgetMs: 20_000 },
-      throughput: { concurrency: [1, 8, 32], rounds: 1, durationMs: 150, budgetMs: 15_000 },
+      throughput: { concurrency: [1, 8, 32], rounds: 1, durationMs: 100, budgetMs: 15_000 },
       tenants: {
         counts: [1, 100, 1000, 10000],
         concurrency: 8,

@@ -62,9 +62,11 @@ export function renderTable(table: Table): string {
   return lines.join("\n");
 }
 
-export function renderTargets(targets: readonly TargetCheck[]): string {
+export function renderTargets(targets: readonly TargetCheck[], quick: boolean): string {
   return renderTable({
-    title: "Targets (reported, not asserted)",
+    title: quick
+      ? "Targets (reported, not asserted; --quick samples too little to judge them)"
+      : "Targets (reported, not asserted)",
     columns: ["Target", "Measured", "Status"],
     rows: targets.map((t) => [t.target, t.measured, t.status]),
   });

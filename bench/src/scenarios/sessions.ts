@@ -84,8 +84,8 @@ export async function runSessionsScenario(
   const measure = () =>
     measureLatency(variants, {
       warmup: 5,
-      blocks: 5,
-      perBlock: Math.max(1, Math.round(plan.sessions.latencyCalls / 5)),
+      blocks: plan.quick ? 2 : 5,
+      perBlock: Math.max(1, Math.round(plan.sessions.latencyCalls / (plan.quick ? 2 : 5))),
       deadline: performance.now() + 60_000,
       callTimeoutMs: CALL_TIMEOUT_MS,
     });

@@ -333,7 +333,8 @@ export class RawSseSession {
   }
 
   /** Posts a request and resolves with its reply from the stream. */
-  async request(message: { id: number | string }, timeoutMs = 8_000): Promise<JsonRpcResponse> {
+  async request(message: { id: number | string }, timeoutMs = 30_000): Promise<JsonRpcResponse> {
+    // Waiting starts before the POST, so that a reply faster than the POST's own answer is not missed.
     const reply = new Promise<JsonRpcResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(message.id);
@@ -344,6 +345,8 @@ export class RawSseSession {
         resolve(response);
       });
     });
+    // Observed below, but the POST may fail (or time out) first.
+    reply.catch(() => {});
     const posted = await this.post(message);
     const body = await posted.text();
     if (posted.status !== 202) {
