@@ -20,12 +20,17 @@ export interface StreamableRoutesOptions {
   requestSignal: (c: Context) => AbortSignal;
 }
 
-function whenAborted(signal: AbortSignal): Promise<Response> {
+/**
+ * Resolves with a 503 once `signal` aborts. The listener is removed when `done` aborts: the
+ * signal outlives the request (it follows the server-wide shutdown signal), and a listener left
+ * on it would keep every request's closure and response alive for the life of the process.
+ */
+function whenAborted(signal: AbortSignal, done: AbortSignal): Promise<Response> {
   return new Promise((resolve) => {
     const answer = () =>
       resolve(jsonResponse(httpError(503, "cancelled", "the request was cancelled before it completed")));
     if (signal.aborted) answer();
-    else signal.addEventListener("abort", answer, { once: true });
+    else signal.addEventListener("abort", answer, { once: true, signal: done });
   });
 }
 
@@ -65,13 +70,15 @@ export function createStreamableHandler(options: StreamableRoutesOptions) {
       maxRequestBodySize: options.maxBodyBytes,
     });
     return options.inFlight.track(async () => {
+      const settled = new AbortController();
       try {
         await server.connect(transport);
         // With JSON responses the transport resolves only once every reply is ready; a cancelled
         // call never replies, so stop waiting when the client is gone or shutdown gives up.
         const stop = AbortSignal.any([requestSignal, options.inFlight.signal]);
-        return await Promise.race([transport.handleRequest(c.req.raw), whenAborted(stop)]);
+        return await Promise.race([transport.handleRequest(c.req.raw), whenAborted(stop, settled.signal)]);
       } finally {
+        settled.abort();
         await server.close().catch(() => {});
       }
     });
