@@ -178,6 +178,18 @@ describe("time limits and cancellation", () => {
     expect(await running(queryId)).toBe(0);
   });
 
+  it("stops a query over maxMemoryUsage with ClickHouse's MEMORY_LIMIT_EXCEEDED", async () => {
+    const sql = "SELECT length(groupArray(number)) AS n FROM numbers(20000000)";
+    const error = await failure(query("admin", sql, { readOnly: true, maxMemoryUsage: 16 * 1024 * 1024 }));
+    expect(error.code).toBe("QUERY_FAILED");
+    expect(error.clickhouseCode).toBe(241);
+    const result = await query("admin", "SELECT length(groupArray(number)) AS n FROM numbers(1000)", {
+      readOnly: true,
+      maxMemoryUsage: 16 * 1024 * 1024,
+    });
+    expect(result.rows).toEqual([{ n: "1000" }]);
+  });
+
   it("cancels on abort: QUERY_CANCELLED, and the query is gone from system.processes", async () => {
     const queryId = `abort-${Date.now()}`;
     const controller = new AbortController();

@@ -18,6 +18,8 @@ export interface QueryOptions {
   maxBytes?: number;
   /** Time limit in seconds: sent as `max_execution_time` and enforced by a client-side deadline. */
   maxExecutionTime?: number;
+  /** Memory limit in bytes for the query on the server: sent as `max_memory_usage`. */
+  maxMemoryUsage?: number;
   /** Refuse queries longer than this many UTF-8 bytes, before any network access. */
   maxQueryLength?: number;
   /** Aborting cancels the HTTP request and kills the query on the server. */
@@ -126,6 +128,7 @@ interface RunOptions {
   maxRows?: number;
   maxBytes?: number;
   maxExecutionTime?: number;
+  maxMemoryUsage?: number;
   signal?: AbortSignal;
   queryId: string;
   settings?: Record<string, SettingValue>;
@@ -230,7 +233,7 @@ export class ClickHouseConnection implements PooledClient {
       kind: analysis.kind,
       readOnly: options.readOnly,
       queryId: options.queryId ?? randomUUID(),
-      ...pick(options, ["maxRows", "maxBytes", "maxExecutionTime", "signal", "settings"]),
+      ...pick(options, ["maxRows", "maxBytes", "maxExecutionTime", "maxMemoryUsage", "signal", "settings"]),
     });
   }
 
@@ -407,6 +410,7 @@ export class ClickHouseConnection implements PooledClient {
     if (profileLevel === 1) return undefined;
     const settings: Record<string, SettingValue> = { ...options.settings };
     if (options.maxExecutionTime !== undefined) settings.max_execution_time = options.maxExecutionTime;
+    if (options.maxMemoryUsage !== undefined) settings.max_memory_usage = options.maxMemoryUsage;
     if (options.kind === "read") {
       if (options.maxRows !== undefined) {
         // One more than the cap, so that a result of exactly maxRows is not reported as cut.
@@ -514,6 +518,7 @@ function checkQueryOptions(options: QueryOptions): void {
   positiveInteger("maxRows", options.maxRows);
   positiveInteger("maxBytes", options.maxBytes);
   positiveInteger("maxQueryLength", options.maxQueryLength);
+  positiveInteger("maxMemoryUsage", options.maxMemoryUsage);
   if (options.maxExecutionTime !== undefined && !(options.maxExecutionTime > 0)) {
     throw new TypeError("maxExecutionTime must be a positive number of seconds");
   }

@@ -423,6 +423,16 @@ export const OPTIONS = [
     help: "Most bytes of result returned by one query.",
   },
   {
+    flag: "clickhouse-max-memory-usage",
+    env: "CLICKHOUSE_MAX_MEMORY_USAGE",
+    key: "clickhouse.max_memory_usage",
+    type: "integer",
+    default: 4096 * MIB,
+    min: 0,
+    unit: "bytes",
+    help: "Most memory one query may use on ClickHouse (sent as max_memory_usage; 0: leave it to ClickHouse).",
+  },
+  {
     flag: "clickhouse-max-query-length",
     env: "CLICKHOUSE_MAX_QUERY_LENGTH",
     key: "clickhouse.max_query_length",

@@ -75,6 +75,7 @@ describe("defaults", () => {
       maxExecutionTime: 600,
       maxResultRows: 500,
       maxResultBytes: 16 * 1024 * 1024,
+      maxMemoryUsage: 4 * 1024 * 1024 * 1024,
       maxQueryLength: 100_000,
     });
     expect(config.pool).toEqual({

@@ -426,6 +426,7 @@ function build(resolved: Map<OptionName, Resolved>, quickstart: boolean): Config
       maxExecutionTime: int("clickhouse-max-execution-time"),
       maxResultRows: int("clickhouse-max-result-rows"),
       maxResultBytes: int("clickhouse-max-result-bytes"),
+      maxMemoryUsage: int("clickhouse-max-memory-usage"),
       maxQueryLength: int("clickhouse-max-query-length"),
     },
     pool: {

@@ -28,6 +28,7 @@ export interface LimitsConfig {
   maxExecutionTime: number; // seconds, --clickhouse-max-execution-time, default 600
   maxResultRows: number; // --clickhouse-max-result-rows, default 500
   maxResultBytes: number; // --clickhouse-max-result-bytes, default 16 MiB
+  maxMemoryUsage: number; // bytes, --clickhouse-max-memory-usage, default 4 GiB, 0 = ClickHouse's own limit
   maxQueryLength: number; // --clickhouse-max-query-length, default 100_000 characters
 }
 

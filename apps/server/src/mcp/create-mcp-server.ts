@@ -174,6 +174,7 @@ export function createMcpServer(ctx: McpContext): McpServer {
     ...(limits.maxRows > 0 && { maxRows: limits.maxRows }),
     ...(limits.maxBytes > 0 && { maxBytes: limits.maxBytes }),
     ...(limits.maxExecutionTime > 0 && { maxExecutionTime: limits.maxExecutionTime }),
+    ...(limits.maxMemoryUsage > 0 && { maxMemoryUsage: limits.maxMemoryUsage }),
     ...(limits.maxQueryLength > 0 && { maxQueryLength: limits.maxQueryLength }),
     ...(signal && { signal }),
   });

@@ -7,6 +7,7 @@ const server: LimitsConfig = {
   maxExecutionTime: 600,
   maxResultRows: 500,
   maxResultBytes: 16 * 1024 * 1024,
+  maxMemoryUsage: 1024 * 1024 * 1024,
   maxQueryLength: 100_000,
 };
 const exp = 2_000_000_000;
@@ -18,6 +19,7 @@ describe("effectiveLimits", () => {
       maxRows: 500,
       maxBytes: 16 * 1024 * 1024,
       maxExecutionTime: 600,
+      maxMemoryUsage: 1024 * 1024 * 1024,
       maxQueryLength: 100_000,
     });
   });

@@ -7,6 +7,8 @@ export interface EffectiveLimits {
   maxBytes: number;
   /** seconds */
   maxExecutionTime: number;
+  /** bytes on the ClickHouse server; 0 = no limit of ours */
+  maxMemoryUsage: number;
   maxQueryLength: number;
 }
 
@@ -27,6 +29,7 @@ export function effectiveLimits(server: LimitsConfig, claims?: TokenClaims): Eff
     maxRows: tighten(server.maxResultRows, claims?.limit),
     maxBytes: server.maxResultBytes,
     maxExecutionTime: tighten(server.maxExecutionTime, claims?.max_execution_time),
+    maxMemoryUsage: server.maxMemoryUsage,
     maxQueryLength: server.maxQueryLength,
   };
 }

@@ -75,6 +75,7 @@ export function testConfig(overrides: DeepPartial<ServerConfig> = {}): ServerCon
       maxExecutionTime: 60,
       maxResultRows: 500,
       maxResultBytes: 16 * 1024 * 1024,
+      maxMemoryUsage: 1024 * 1024 * 1024,
       maxQueryLength: 100_000,
     },
     pool: { maxClients: 20, idleTimeoutMs: 60_000 },
