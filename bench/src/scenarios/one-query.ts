@@ -102,6 +102,8 @@ export async function runOneQueryScenario(
   ]);
   const plainClaims = benchClaims(env) as ConnectionClaims;
   const plainToken = await mint(env, benchClaims(env));
+  // The same user and database over the native protocol (issue #8): the server's tcp driver.
+  const nativeToken = await mint(env, { ...benchClaims(env), protocol: "tcp", port: env.clickhouse.tcpPort });
   const proxyClaims = proxy ? tlsClaims(env, proxy) : undefined;
   const tlsToken = proxyClaims ? await mint(env, proxyClaims) : undefined;
   const ca = proxy ? await readFile(proxy.caCertPath) : undefined;
@@ -158,6 +160,16 @@ export async function runOneQueryScenario(
         tokenPath("mcp"),
         "http",
         () => plainToken,
+      ),
+    },
+    {
+      name: "b.http.tcp",
+      what: "(b) our server, Streamable HTTP, native protocol to ClickHouse",
+      prepare: mcp(
+        () => need(binary, "server"),
+        tokenPath("mcp"),
+        "http",
+        () => nativeToken,
       ),
     },
     {
@@ -361,6 +373,7 @@ export async function runOneQueryScenario(
     ["(b)/(d) http", "b.http", "d"],
     ["(b)/(d) sse", "b.sse", "d"],
     ["(b)/(a) http", "b.http", "a"],
+    ["native/http", "b.http.tcp", "b.http"],
     ["(c)/(b) http", "c.server", "b.http"],
     ["(c)/(b) http, TLS", "c.server.tls", "b.http.tls"],
     ["(c)/(b) same host", "c.server", "b.host"],
@@ -418,6 +431,7 @@ export async function runOneQueryScenario(
       ["(b)/(d) Streamable HTTP", "(b)/(d) http"],
       ["(b)/(d) SSE", "(b)/(d) sse"],
       ["(b)/(a) Streamable HTTP", "(b)/(a) http"],
+      ["(b) native protocol / (b) HTTP to ClickHouse", "native/http"],
       ["(c)/(b) Streamable HTTP, no TLS", "(c)/(b) http"],
       ["(c)/(b) Streamable HTTP, TLS to ClickHouse", "(c)/(b) http, TLS"],
       ["(c)/(b) both in the bench host", "(c)/(b) same host"],
