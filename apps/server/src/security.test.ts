@@ -1,29 +1,8 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, describe, expect, it } from "vitest";
-import {
-  connectClient,
-  eventually,
-  mcpUrl,
-  sensitiveValues,
-  startTestServer,
-  type TestServer,
-} from "./test-support/http-fixture.js";
+import { describe, expect, it } from "vitest";
+import { connectClient, eventually, mcpUrl, useTestServers } from "./test-support/http-fixture.js";
 
-const servers: TestServer[] = [];
-
-async function start(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const s = await startTestServer(...args);
-  servers.push(s);
-  return s;
-}
-
-afterAll(async () => {
-  for (const s of servers) await s.close();
-  for (const s of servers) {
-    const logs = s.logText();
-    for (const value of sensitiveValues()) expect(logs).not.toContain(value);
-  }
-});
+const start = useTestServers();
 
 /** Reads an SSE response until `pattern` shows up in the text. */
 async function readUntil(response: Response, pattern: RegExp): Promise<string> {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mintToken } from "@mcp/jwe";
 import { harness } from "@mcp/test-harness";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   connectClient,
   harnessClaims,
@@ -10,32 +10,16 @@ import {
   JWT_SECRET,
   markSensitive,
   mcpUrl,
-  sensitiveValues,
-  startTestServer,
   type TestServer,
+  useTestServers,
 } from "../test-support/http-fixture.js";
 
+const extraServer = useTestServers();
 let server: TestServer;
-const servers: TestServer[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer();
-  servers.push(server);
+  server = await extraServer();
 });
-
-afterAll(async () => {
-  for (const s of servers) await s.close();
-  for (const s of servers) {
-    const logs = s.logText();
-    for (const value of sensitiveValues()) expect(logs).not.toContain(value);
-  }
-});
-
-async function extraServer(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const s = await startTestServer(...args);
-  servers.push(s);
-  return s;
-}
 
 const INITIALIZE = {
   jsonrpc: "2.0",

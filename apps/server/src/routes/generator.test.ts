@@ -1,37 +1,22 @@
 import { verifyToken } from "@mcp/jwe";
 import { harness } from "@mcp/test-harness";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   connectClient,
   JWE_SECRET,
   JWT_SECRET,
   markSensitive,
   mcpUrl,
-  sensitiveValues,
-  startTestServer,
   type TestServer,
+  useTestServers,
 } from "../test-support/http-fixture.js";
 
-const servers: TestServer[] = [];
+const start = useTestServers();
 let server: TestServer;
-
-async function start(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const s = await startTestServer(...args);
-  servers.push(s);
-  return s;
-}
 
 beforeAll(async () => {
   server = await start();
-});
-
-afterAll(async () => {
-  for (const s of servers) await s.close();
-  for (const s of servers) {
-    const logs = s.logText();
-    for (const value of sensitiveValues()) expect(logs).not.toContain(value);
-  }
 });
 
 function claimsBody(extra: Record<string, unknown> = {}): Record<string, unknown> {

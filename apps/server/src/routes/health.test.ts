@@ -1,29 +1,9 @@
 import { createServer } from "node:net";
 import { harness } from "@mcp/test-harness";
-import { afterAll, describe, expect, it } from "vitest";
-import {
-  connectClient,
-  mcpUrl,
-  sensitiveValues,
-  startTestServer,
-  type TestServer,
-} from "../test-support/http-fixture.js";
+import { describe, expect, it } from "vitest";
+import { connectClient, mcpUrl, useTestServers } from "../test-support/http-fixture.js";
 
-const servers: TestServer[] = [];
-
-async function start(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const s = await startTestServer(...args);
-  servers.push(s);
-  return s;
-}
-
-afterAll(async () => {
-  for (const s of servers) await s.close();
-  for (const s of servers) {
-    const logs = s.logText();
-    for (const value of sensitiveValues()) expect(logs).not.toContain(value);
-  }
-});
+const start = useTestServers();
 
 /** A port on which nothing listens. */
 async function closedPort(): Promise<number> {

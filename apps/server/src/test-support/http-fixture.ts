@@ -14,6 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import pino from "pino";
+import { afterAll, expect } from "vitest";
 import { createApp, type ServerApp } from "../app.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { createMetrics, type Metrics } from "../metrics.js";
@@ -137,6 +138,26 @@ export interface TestServer extends AsyncDisposable {
   /** A token for this server's secrets (registered as sensitive). */
   mint(claims?: MintableClaims, options?: { expiresIn?: number; jwtSecret?: string | null }): Promise<string>;
   close(): Promise<void>;
+}
+
+/**
+ * The servers of one test file: returns a `start` that registers each server, so that after the
+ * file every one is closed and its logs are checked for every sensitive value in play.
+ */
+export function useTestServers(): (...args: Parameters<typeof startTestServer>) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    for (const s of servers) {
+      const logs = s.logText();
+      for (const value of sensitiveValues()) expect(logs).not.toContain(value);
+    }
+  });
+  return async (...args) => {
+    const s = await startTestServer(...args);
+    servers.push(s);
+    return s;
+  };
 }
 
 export async function startTestServer(overrides: DeepPartial<ServerConfig> = {}): Promise<TestServer> {
