@@ -17,6 +17,7 @@ export const FLAG_KINDS = {
   "tls-client-key": "string",
   "tls-insecure-skip-verify": "boolean",
   expiry: "string",
+  "max-token-lifetime": "string",
   limit: "string",
   "read-only": "boolean",
   "max-execution-time": "string",

@@ -207,6 +207,10 @@ describe.concurrent("jwe-token-generator (minting)", () => {
     [["--expiry", "-5"], "--expiry"],
     [["--expiry=0"], "--expiry"],
     [["--expiry=1.5"], "--expiry"],
+    [["--expiry=2592001"], "maximum token lifetime"],
+    [["--expiry=31536000"], "maximum token lifetime"],
+    [["--expiry=7200", "--max-token-lifetime=3600"], "maximum token lifetime"],
+    [["--max-token-lifetime=0"], "--max-token-lifetime"],
     [["--limit=0"], "--limit"],
     [["--max-execution-time=-1"], "--max-execution-time"],
     [["--tls-ca-cert=/ca.crt"], "--tls-ca-cert"],
@@ -231,6 +235,17 @@ describe.concurrent("jwe-token-generator (minting)", () => {
     expect(result.stderr).toContain(named);
     expect(result.stderr).not.toContain(JWE);
     expect(result.stderr).not.toContain(JWT);
+  });
+
+  it("mints up to the maximum token lifetime (30 days, or MCP_JWE_MAX_TOKEN_LIFETIME)", async () => {
+    const month = await run([...secrets, "--host=h", "--expiry=2592000", "--output=json"]);
+    expect(month.code).toBe(0);
+    const viaEnv = await run([...secrets, "--host=h", "--expiry=7200"], { env: { MCP_JWE_MAX_TOKEN_LIFETIME: "3600" } });
+    expect(viaEnv.code).toBe(2);
+    expect(viaEnv.stderr).toContain("maximum token lifetime of 3600 seconds");
+    const badEnv = await run([...secrets, "--host=h"], { env: { MCP_JWE_MAX_TOKEN_LIFETIME: "soon" } });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain("MCP_JWE_MAX_TOKEN_LIFETIME");
   });
 
   it("does not echo a stray argument or an unknown flag's value", async () => {
@@ -318,16 +333,30 @@ describe.concurrent("jwe-token-generator inspect", () => {
   });
 
   it("prints JSON with --output json", async () => {
-    const token = await mintToken({ ...claims, exp: 4_000_000_000 }, { jweSecret: JWE });
+    const exp = Math.floor(Date.now() / 1000) + 7 * 86_400;
+    const token = await mintToken({ ...claims, exp }, { jweSecret: JWE });
     const result = await run(["inspect", token, "--output=json"], { env: { MCP_JWE_SECRET_KEY: JWE } });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       valid: true,
       status: "valid",
       signed: false,
-      expires_at: new Date(4_000_000_000_000).toISOString(),
-      claims: { ...claims, password: "[redacted]", exp: 4_000_000_000 },
+      expires_at: new Date(exp * 1000).toISOString(),
+      claims: { ...claims, password: "[redacted]", exp },
     });
+  });
+
+  it("exits 1 for a token expiring beyond the maximum token lifetime, and says so", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 365 * 86_400;
+    const token = await mintToken({ ...claims, exp }, { jweSecret: JWE, maxTokenLifetime: 400 * 86_400 });
+    const result = await run(["inspect", token], { env: { MCP_JWE_SECRET_KEY: JWE } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/status: +EXPIRES TOO LATE/);
+    expect(result.stderr).toContain("TOKEN_LIFETIME_EXCEEDED");
+    const longer = await run(["inspect", token, `--max-token-lifetime=${400 * 86_400}`], {
+      env: { MCP_JWE_SECRET_KEY: JWE },
+    });
+    expect(longer.code).toBe(0);
   });
 
   it("shows an expired token's claims but exits 1", async () => {

@@ -32,7 +32,11 @@ Limits (may only tighten the server's own limits):
   --max-execution-time <s>    query time limit in seconds
 
 Token and output:
-  --expiry <seconds>          lifetime, a positive integer (default 3600)
+  --expiry <seconds>          lifetime, a positive integer (default 3600), at most
+                              the maximum token lifetime
+  --max-token-lifetime <s>    the servers' maximum token lifetime (default 2592000,
+                              30 days; env MCP_JWE_MAX_TOKEN_LIFETIME); longer
+                              --expiry is refused
   --server-url <url>          base of the URL printed on stderr (default http://localhost:8080)
   --output <text|json>        text: token on stdout, URL on stderr (default);
                               json: {"token","expires_at","url"} on stdout
@@ -57,10 +61,13 @@ expires. Reads the token from stdin when no argument (or "-") is given.
 Flags:
   --jwe-secret-key <s>   JWE secret; repeat to try previous secrets too   env MCP_JWE_SECRET_KEY
   --jwt-secret-key <s>   JWT secret; required to inspect a signed token    env MCP_JWT_SECRET_KEY
+  --max-token-lifetime <s>  longest lifetime a valid token may have left (default 2592000,
+                         30 days)                                          env MCP_JWE_MAX_TOKEN_LIFETIME
   --output <text|json>   output format (default text)
   -h, --help             show this help
 
-Exit codes: 0 valid, 1 invalid, expired or not yet valid (the reason on stderr), 2 usage error.
+Exit codes: 0 valid, 1 invalid, expired, not yet valid or expiring beyond the maximum lifetime
+(the reason on stderr), 2 usage error.
 `;
 
 export const KEYGEN_HELP = `Usage: jwe-token-generator keygen

@@ -21,7 +21,6 @@ export interface CliIo {
 const loadJwe = () => import("@mcp/jwe");
 
 const MIN_SECRET_LENGTH = 32;
-const DEFAULT_EXPIRY = 3600;
 const DEFAULT_SERVER_URL = "http://localhost:8080";
 const SECRET_FLAGS: readonly FlagName[] = ["jwe-secret-key", "jwt-secret-key"];
 const COMMAND_FLAGS: Record<"generate" | "inspect" | "keygen", readonly FlagName[]> = {
@@ -39,6 +38,7 @@ const COMMAND_FLAGS: Record<"generate" | "inspect" | "keygen", readonly FlagName
     "tls-client-key",
     "tls-insecure-skip-verify",
     "expiry",
+    "max-token-lifetime",
     "limit",
     "read-only",
     "max-execution-time",
@@ -46,7 +46,7 @@ const COMMAND_FLAGS: Record<"generate" | "inspect" | "keygen", readonly FlagName
     "output",
     "help",
   ],
-  inspect: [...SECRET_FLAGS, "output", "help"],
+  inspect: [...SECRET_FLAGS, "max-token-lifetime", "output", "help"],
   keygen: ["help"],
 };
 const TLS_FLAGS: readonly FlagName[] = [
@@ -146,6 +146,20 @@ function requireJweSecret(flags: Flags, io: CliIo): string {
   return secret;
 }
 
+/** The server's maximum token lifetime: same flag name and variable as the server's, so both agree. */
+async function maxTokenLifetime(flags: Flags, io: CliIo): Promise<number> {
+  const { DEFAULT_MAX_TOKEN_LIFETIME } = await loadJwe();
+  const fromFlag = flags.integer("max-token-lifetime", 1, Number.MAX_SAFE_INTEGER);
+  if (fromFlag !== undefined) return fromFlag;
+  const fromEnv = io.env.MCP_JWE_MAX_TOKEN_LIFETIME;
+  if (fromEnv === undefined || fromEnv === "") return DEFAULT_MAX_TOKEN_LIFETIME;
+  const value = /^\d+$/.test(fromEnv.trim()) ? Number(fromEnv.trim()) : Number.NaN;
+  if (!(Number.isSafeInteger(value) && value > 0)) {
+    throw new UsageError("MCP_JWE_MAX_TOKEN_LIFETIME must be a positive integer number of seconds");
+  }
+  return value;
+}
+
 function serverUrl(flags: Flags): string {
   const value = flags.string("server-url") ?? DEFAULT_SERVER_URL;
   let url: URL;
@@ -189,7 +203,15 @@ function claimsFromFlags(flags: Flags): MintableClaims {
 
 async function generate(flags: Flags, io: CliIo): Promise<number> {
   const claims = claimsFromFlags(flags);
-  const expiry = flags.integer("expiry", 1, 10 * 365 * 24 * 3600) ?? DEFAULT_EXPIRY;
+  const { DEFAULT_EXPIRES_IN } = await loadJwe();
+  const expiry = flags.integer("expiry", 1, Number.MAX_SAFE_INTEGER) ?? DEFAULT_EXPIRES_IN;
+  const maxLifetime = await maxTokenLifetime(flags, io);
+  if (expiry > maxLifetime) {
+    throw new UsageError(
+      `--expiry ${expiry} is longer than the maximum token lifetime of ${maxLifetime} seconds ` +
+        "(servers refuse such tokens; --max-token-lifetime or MCP_JWE_MAX_TOKEN_LIFETIME, which must match the server's)",
+    );
+  }
   const output = flags.oneOf("output", ["text", "json"] as const) ?? "text";
   const base = serverUrl(flags);
   const jweSecret = requireJweSecret(flags, io);
@@ -211,7 +233,7 @@ async function generate(flags: Flags, io: CliIo): Promise<number> {
   const exp = Math.floor(io.now().getTime() / 1000) + expiry;
   let token: string;
   try {
-    token = await mintToken({ ...claims, exp }, { jweSecret, jwtSecret });
+    token = await mintToken({ ...claims, exp }, { jweSecret, jwtSecret, maxTokenLifetime: maxLifetime });
   } catch (error) {
     if (error instanceof TokenError) {
       const flag = error.claim === undefined ? undefined : CLAIM_FLAGS[error.claim];
@@ -255,6 +277,7 @@ const STATUS_TEXT: Record<TokenInspection["status"], string> = {
   valid: "valid",
   expired: "EXPIRED",
   not_yet_valid: "NOT YET VALID",
+  lifetime_exceeded: "EXPIRES TOO LATE (beyond the maximum token lifetime)",
 };
 
 function describeInspection(inspection: TokenInspection, now: Date): string {
@@ -295,7 +318,12 @@ async function inspect(flags: Flags, args: string[], io: CliIo): Promise<number>
   const now = io.now();
   let inspection: TokenInspection;
   try {
-    inspection = await inspectToken(token, { jweSecrets, jwtSecret, currentDate: () => now });
+    inspection = await inspectToken(token, {
+      jweSecrets,
+      jwtSecret,
+      currentDate: () => now,
+      maxTokenLifetime: await maxTokenLifetime(flags, io),
+    });
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     const hint =
@@ -332,6 +360,12 @@ async function inspect(flags: Flags, args: string[], io: CliIo): Promise<number>
   }
   if (inspection.status === "not_yet_valid") {
     io.stderr("invalid token: token is not valid yet [TOKEN_NOT_YET_VALID]\n");
+    return EXIT_FAILURE;
+  }
+  if (inspection.status === "lifetime_exceeded") {
+    io.stderr(
+      "invalid token: token expires beyond the maximum token lifetime (--max-token-lifetime) [TOKEN_LIFETIME_EXCEEDED]\n",
+    );
     return EXIT_FAILURE;
   }
   return EXIT_OK;

@@ -9,6 +9,7 @@ export type TokenErrorCode =
   | "TOKEN_SIGNATURE_UNEXPECTED"
   | "TOKEN_EXPIRED"
   | "TOKEN_NOT_YET_VALID"
+  | "TOKEN_LIFETIME_EXCEEDED"
   | "TOKEN_CLAIMS_INVALID";
 
 export const TOKEN_ERROR_CODES: readonly TokenErrorCode[] = Object.freeze([
@@ -22,6 +23,7 @@ export const TOKEN_ERROR_CODES: readonly TokenErrorCode[] = Object.freeze([
   "TOKEN_SIGNATURE_UNEXPECTED",
   "TOKEN_EXPIRED",
   "TOKEN_NOT_YET_VALID",
+  "TOKEN_LIFETIME_EXCEEDED",
   "TOKEN_CLAIMS_INVALID",
 ]);
 

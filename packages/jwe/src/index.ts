@@ -24,6 +24,7 @@ export {
   DEFAULT_CLOCK_TOLERANCE,
   DEFAULT_EXPIRES_IN,
   DEFAULT_MAX_TOKEN_BYTES,
+  DEFAULT_MAX_TOKEN_LIFETIME,
   type VerifyOptions,
 } from "./options.js";
 export {

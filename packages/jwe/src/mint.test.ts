@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_EXPIRES_IN, type MintableClaims, type MintOptions, mintToken, TokenError } from "./index.js";
+import {
+  DEFAULT_EXPIRES_IN,
+  DEFAULT_MAX_TOKEN_LIFETIME,
+  type MintableClaims, type MintOptions, mintToken, TokenError } from "./index.js";
 import { referenceDecrypt, referenceVerify } from "./test-support/reference-format.js";
 
 const JWE_SECRET = "mint-test-jwe-secret-0123456789ab";
@@ -25,9 +28,29 @@ describe("mintToken", () => {
   it("uses expiresIn, and an absolute exp in the claims wins over it", async () => {
     const base: MintOptions = { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET, currentDate: NOW };
     expect(payloadOf(await mintToken({}, { ...base, expiresIn: 60 }))).toEqual({ exp: NOW_S + 60 });
-    expect(payloadOf(await mintToken({ exp: 2_000_000_000 }, { ...base, expiresIn: 60 }))).toEqual({
-      exp: 2_000_000_000,
+    expect(payloadOf(await mintToken({ exp: NOW_S + 7200 }, { ...base, expiresIn: 60 }))).toEqual({
+      exp: NOW_S + 7200,
     });
+  });
+
+  it("refuses to mint past the maximum lifetime (30 days by default), by expiresIn or by exp", async () => {
+    const base: MintOptions = { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET, currentDate: NOW };
+    expect(DEFAULT_MAX_TOKEN_LIFETIME).toBe(30 * 24 * 3600);
+    expect(payloadOf(await mintToken({}, { ...base, expiresIn: DEFAULT_MAX_TOKEN_LIFETIME }))).toEqual({
+      exp: NOW_S + DEFAULT_MAX_TOKEN_LIFETIME,
+    });
+    for (const [claims, options] of [
+      [{}, { ...base, expiresIn: DEFAULT_MAX_TOKEN_LIFETIME + 1 }],
+      [{ exp: 253_402_300_799 }, base], // 9999-12-31
+      [{}, { ...base, expiresIn: 3601, maxTokenLifetime: 3600 }],
+    ] as const) {
+      const error = await mintToken(claims, options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TokenError);
+      expect((error as TokenError).code).toBe("TOKEN_LIFETIME_EXCEEDED");
+      expect((error as TokenError).claim).toBe("exp");
+      expect((error as TokenError).message).toMatch(/longest lifetime allowed/);
+    }
+    await expect(mintToken({}, { ...base, maxTokenLifetime: 0 })).rejects.toBeInstanceOf(TypeError);
   });
 
   it("produces a fresh token each time (random key and IV)", async () => {

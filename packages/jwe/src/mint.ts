@@ -2,7 +2,13 @@ import { CompactEncrypt, CompactSign } from "jose";
 import { type MintableClaims, parseClaims, type TokenClaims } from "./claims.js";
 import { TokenError } from "./errors.js";
 import { assertSecret, sharedHmacKey, sharedWrapKey } from "./keys.js";
-import { DEFAULT_EXPIRES_IN, DEFAULT_MAX_TOKEN_BYTES, epochMillis } from "./options.js";
+import {
+  assertLifetime,
+  DEFAULT_EXPIRES_IN,
+  DEFAULT_MAX_TOKEN_BYTES,
+  DEFAULT_MAX_TOKEN_LIFETIME,
+  epochMillis,
+} from "./options.js";
 
 export interface MintOptions {
   /** Encrypts the token (A256KW key = SHA-256 of this string). */
@@ -15,6 +21,11 @@ export interface MintOptions {
   currentDate?: Date;
   /** Refuse to mint a token no default verifier would accept. Default 16384. */
   maxTokenBytes?: number;
+  /**
+   * Refuse (TOKEN_LIFETIME_EXCEEDED) to mint a token whose `exp` lies further ahead than this many
+   * seconds: verifiers refuse such tokens. Default 30 days, as the verifier's default.
+   */
+  maxTokenLifetime?: number;
 }
 
 const encoder = new TextEncoder();
@@ -31,19 +42,27 @@ export async function mintToken(claims: MintableClaims, options: MintOptions): P
     jwtSecret,
     expiresIn = DEFAULT_EXPIRES_IN,
     maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES,
+    maxTokenLifetime = DEFAULT_MAX_TOKEN_LIFETIME,
   } = options;
   assertSecret(jweSecret, "jweSecret");
   if (jwtSecret !== undefined) assertSecret(jwtSecret, "jwtSecret");
-  if (!(Number.isSafeInteger(expiresIn) && expiresIn > 0)) {
-    throw new TypeError("expiresIn must be a positive integer number of seconds");
-  }
+  assertLifetime(expiresIn, "expiresIn");
+  assertLifetime(maxTokenLifetime, "maxTokenLifetime");
   if (!(Number.isSafeInteger(maxTokenBytes) && maxTokenBytes > 0)) {
     throw new TypeError("maxTokenBytes must be a positive integer");
   }
   const nowMillis = epochMillis(options.currentDate ?? new Date(), "currentDate");
 
   const parsed = parseClaims(claims);
-  const payload: TokenClaims = { ...parsed, exp: parsed.exp ?? Math.floor(nowMillis / 1000) + expiresIn };
+  const now = Math.floor(nowMillis / 1000);
+  const payload: TokenClaims = { ...parsed, exp: parsed.exp ?? now + expiresIn };
+  if (payload.exp - now > maxTokenLifetime) {
+    throw new TokenError(
+      "TOKEN_LIFETIME_EXCEEDED",
+      `the token would expire more than ${maxTokenLifetime} seconds from now, the longest lifetime allowed`,
+      { claim: "exp" },
+    );
+  }
   const json = encoder.encode(JSON.stringify(payload));
 
   let plaintext: Uint8Array;

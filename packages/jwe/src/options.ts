@@ -4,6 +4,16 @@ export const DEFAULT_MAX_TOKEN_BYTES = 16_384;
 export const DEFAULT_CLOCK_TOLERANCE = 30;
 export const DEFAULT_EXPIRES_IN = 3600;
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
+/** 30 days: a token whose `exp` lies further ahead is refused (verify) or not minted (mint). */
+export const DEFAULT_MAX_TOKEN_LIFETIME = 30 * 24 * 3600;
+
+/** A positive whole number of seconds, or throws a TypeError naming the option. */
+export function assertLifetime(value: unknown, name: string): number {
+  if (!(Number.isSafeInteger(value) && (value as number) > 0)) {
+    throw new TypeError(`${name} must be a positive integer number of seconds`);
+  }
+  return value as number;
+}
 
 export interface VerifyOptions {
   /** The JWE secret, or several: the current one first, then previous ones still accepted. */
@@ -16,6 +26,11 @@ export interface VerifyOptions {
   clockTolerance?: number;
   /** The clock. Default `() => new Date()`. */
   currentDate?: () => Date;
+  /**
+   * Seconds: a token whose `exp` lies further ahead of now than this (beyond `clockTolerance`) is
+   * refused with TOKEN_LIFETIME_EXCEEDED, so a leaked token cannot stay usable for years. Default 30 days.
+   */
+  maxTokenLifetime?: number;
 }
 
 export interface VerifySettings {
@@ -24,13 +39,14 @@ export interface VerifySettings {
   maxTokenBytes: number;
   clockTolerance: number;
   currentDate: () => Date;
+  maxTokenLifetime: number;
 }
 
 export function resolveVerifyOptions(options: VerifyOptions): VerifySettings {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("verify options must be an object");
   }
-  const { jweSecrets, jwtSecret, maxTokenBytes, clockTolerance, currentDate } = options;
+  const { jweSecrets, jwtSecret, maxTokenBytes, clockTolerance, currentDate, maxTokenLifetime } = options;
   const secrets: readonly unknown[] | undefined =
     typeof jweSecrets === "string" ? [jweSecrets] : Array.isArray(jweSecrets) ? jweSecrets : undefined;
   if (secrets === undefined || secrets.length === 0) {
@@ -49,12 +65,14 @@ export function resolveVerifyOptions(options: VerifyOptions): VerifySettings {
   if (currentDate !== undefined && typeof currentDate !== "function") {
     throw new TypeError("currentDate must be a function returning a Date");
   }
+  if (maxTokenLifetime !== undefined) assertLifetime(maxTokenLifetime, "maxTokenLifetime");
   return {
     jweSecrets: [...(secrets as readonly string[])],
     jwtSecret,
     maxTokenBytes: maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
     clockTolerance: clockTolerance ?? DEFAULT_CLOCK_TOLERANCE,
     currentDate: currentDate ?? (() => new Date()),
+    maxTokenLifetime: maxTokenLifetime ?? DEFAULT_MAX_TOKEN_LIFETIME,
   };
 }
 

@@ -146,7 +146,7 @@ describe("createTokenVerifier", () => {
     for (let i = 0; i < 5; i++) {
       const t = await mintToken(
         { jti: `n${i}`, exp: T0 + 600 },
-        { jweSecret: "derive-once-previous", jwtSecret: JWT_SECRET },
+        { jweSecret: "derive-once-previous", jwtSecret: JWT_SECRET, currentDate: new Date(T0 * 1000) },
       );
       await verifier.verify(t);
     }

@@ -75,7 +75,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   async function verifyUncached(token: string, nowMillis: number): Promise<VerifiedToken> {
     const { claims, signed } = await openToken(token, keys);
-    enforceTime(claims, nowMillis, settings.clockTolerance);
+    enforceTime(claims, nowMillis, settings);
     return { claims, signed, expiresAt: new Date(claims.exp * 1000) };
   }
 

@@ -63,7 +63,7 @@ async function expectCode(
 
 describe("verifyToken accepts", () => {
   it("a signed token and returns typed claims, signed: true and expiresAt", async () => {
-    const token = await mintToken(claims, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
     expect(await verifyToken(token, options)).toEqual({
       claims,
       signed: true,
@@ -72,7 +72,7 @@ describe("verifyToken accepts", () => {
   });
 
   it("an unsigned token when no JWT secret is configured", async () => {
-    const token = await mintToken(claims, { jweSecret: JWE_SECRET });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET });
     const verified = await verifyToken(token, { jweSecrets: [JWE_SECRET], currentDate: () => NOW });
     expect(verified).toMatchObject({ claims, signed: false });
   });
@@ -159,7 +159,7 @@ describe("size bound", () => {
   });
 
   it("honours a configured maxTokenBytes", async () => {
-    const token = await mintToken(claims, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
     await expectCode(token, "TOKEN_TOO_LARGE", { ...options, maxTokenBytes: token.length - 1 });
     await expect(verifyToken(token, { ...options, maxTokenBytes: token.length })).resolves.toBeDefined();
   });
@@ -172,7 +172,7 @@ describe("malformed tokens", () => {
   });
 
   it("rejects structural damage", async () => {
-    const token = await mintToken(claims, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
     const parts = token.split(".");
     const cases = [
       "not-a-token",
@@ -192,7 +192,7 @@ describe("malformed tokens", () => {
   });
 
   it("rejects a non-canonical base64url encoding of an otherwise valid token", async () => {
-    const token = await mintToken(claims, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
     const tag = token.split(".")[4] ?? "";
     // 16 bytes leave 4 unused bits in the last character; setting one keeps the bytes the same.
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -235,7 +235,7 @@ describe("malformed tokens", () => {
 
 describe("tampering and keys", () => {
   it("rejects a flipped bit in any byte of each of the five parts", async () => {
-    const token = await mintToken(claims, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
     for (let part = 0; part < 5; part++) {
       const length = partBytes(token, part).length;
       for (let byte = 0; byte < length; byte++) {
@@ -251,18 +251,18 @@ describe("tampering and keys", () => {
   });
 
   it("rejects a header changed to other valid JSON, because the header is authenticated", async () => {
-    const token = await mintToken(claims, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
     const header = b64u('{"alg":"A256KW","enc":"A256GCM","cty":"JWT","typ":"JWF"}');
     await expectCode(replacePart(token, 0, header), "TOKEN_DECRYPTION_FAILED");
   });
 
   it("rejects a token encrypted with another key", async () => {
-    const token = await mintToken(claims, { jweSecret: "some-other-jwe-secret", jwtSecret: JWT_SECRET });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: "some-other-jwe-secret", jwtSecret: JWT_SECRET });
     await expectCode(token, "TOKEN_DECRYPTION_FAILED", options, ["some-other-jwe-secret"]);
   });
 
   it("rejects an inner JWT signed with another key", async () => {
-    const token = await mintToken(claims, { jweSecret: JWE_SECRET, jwtSecret: "some-other-jwt-secret" });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: "some-other-jwt-secret" });
     await expectCode(token, "TOKEN_SIGNATURE_INVALID", options, ["some-other-jwt-secret"]);
   });
 
@@ -285,8 +285,8 @@ describe("tampering and keys", () => {
   });
 
   it("accepts tokens of the current and previous secrets during rotation", async () => {
-    const oldToken = await mintToken(claims, { jweSecret: "previous-jwe-secret", jwtSecret: JWT_SECRET });
-    const newToken = await mintToken(claims, { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const oldToken = await mintToken(claims, { currentDate: NOW, jweSecret: "previous-jwe-secret", jwtSecret: JWT_SECRET });
+    const newToken = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
     const rotating = { ...options, jweSecrets: [JWE_SECRET, "previous-jwe-secret"] };
     await expect(verifyToken(oldToken, rotating)).resolves.toMatchObject({ claims });
     await expect(verifyToken(newToken, rotating)).resolves.toMatchObject({ claims });
@@ -353,6 +353,22 @@ describe("time policy", () => {
     await expect(verifyToken(token, { ...options, currentDate: at(NOW_S + 1) })).resolves.toBeDefined();
   });
 
+  it("refuses a token whose exp lies beyond the maximum lifetime (30 days by default, plus tolerance)", async () => {
+    const month = 30 * 24 * 3600;
+    await expect(verifyToken(timed({ exp: NOW_S + month + 30 }), options)).resolves.toBeDefined();
+    const error = await expectCode(timed({ exp: NOW_S + month + 31 }), "TOKEN_LIFETIME_EXCEEDED");
+    expect(error.claim).toBe("exp");
+    expect(error.message).toMatch(/longest lifetime allowed/);
+    // Year 9999: the "never expires in practice" token.
+    await expectCode(timed({ exp: 253_402_300_799 }), "TOKEN_LIFETIME_EXCEEDED");
+    const short = { ...options, maxTokenLifetime: 600 };
+    await expect(verifyToken(timed({ exp: NOW_S + 600 }), short)).resolves.toBeDefined();
+    await expectCode(timed({ exp: NOW_S + 700 }), "TOKEN_LIFETIME_EXCEEDED", short);
+    // inspectToken reports it instead of throwing, so the CLI can show such a token.
+    const inspection = await inspectToken(timed({ exp: NOW_S + 700 }), short);
+    expect(inspection.status).toBe("lifetime_exceeded");
+  });
+
   it("uses the real clock by default", async () => {
     const token = await mintToken(
       { host: "h" },
@@ -415,7 +431,7 @@ describe("inspectToken", () => {
 
 describe("caller mistakes", () => {
   it("throws TypeError for invalid options", async () => {
-    const token = await mintToken(claims, { jweSecret: "ok", jwtSecret: "ok" });
+    const token = await mintToken(claims, { currentDate: NOW, jweSecret: "ok", jwtSecret: "ok" });
     for (const bad of [
       { jweSecrets: "" },
       { jweSecrets: [] },
@@ -423,6 +439,8 @@ describe("caller mistakes", () => {
       { jweSecrets: "ok", jwtSecret: "" },
       { jweSecrets: "ok", maxTokenBytes: 0 },
       { jweSecrets: "ok", clockTolerance: -1 },
+      { jweSecrets: "ok", maxTokenLifetime: 0 },
+      { jweSecrets: "ok", maxTokenLifetime: 1.5 },
       { jweSecrets: "ok", currentDate: () => new Date(Number.NaN) },
     ] as VerifyOptions[]) {
       await expect(verifyToken(token, bad)).rejects.toBeInstanceOf(TypeError);

@@ -11,7 +11,13 @@ export interface VerifiedToken {
   expiresAt: Date;
 }
 
-export type TokenTimeStatus = "valid" | "expired" | "not_yet_valid";
+export type TokenTimeStatus = "valid" | "expired" | "not_yet_valid" | "lifetime_exceeded";
+
+/** The time rules a token is judged by (see VerifyOptions). */
+export interface TimePolicy {
+  clockTolerance: number;
+  maxTokenLifetime: number;
+}
 
 export interface TokenInspection extends VerifiedToken {
   /** Where the token stands against the clock; inspectToken reports it instead of throwing. */
@@ -222,16 +228,26 @@ export function notBeforeSeconds(claims: TokenClaims): number {
   return Math.max(claims.nbf ?? Number.NEGATIVE_INFINITY, claims.iat ?? Number.NEGATIVE_INFINITY);
 }
 
-export function timeStatus(claims: TokenClaims, nowMillis: number, clockTolerance: number): TokenTimeStatus {
+export function timeStatus(claims: TokenClaims, nowMillis: number, policy: TimePolicy): TokenTimeStatus {
   const now = Math.floor(nowMillis / 1000);
+  const { clockTolerance } = policy;
   if (now - clockTolerance >= claims.exp) return "expired";
   if (now + clockTolerance < notBeforeSeconds(claims)) return "not_yet_valid";
+  if (claims.exp - now > policy.maxTokenLifetime + clockTolerance) return "lifetime_exceeded";
   return "valid";
 }
 
-export function enforceTime(claims: TokenClaims, nowMillis: number, clockTolerance: number): void {
-  const status = timeStatus(claims, nowMillis, clockTolerance);
+export function enforceTime(claims: TokenClaims, nowMillis: number, policy: TimePolicy): void {
+  const { clockTolerance } = policy;
+  const status = timeStatus(claims, nowMillis, policy);
   if (status === "expired") throw new TokenError("TOKEN_EXPIRED", "token has expired");
+  if (status === "lifetime_exceeded") {
+    throw new TokenError(
+      "TOKEN_LIFETIME_EXCEEDED",
+      `token expires more than ${policy.maxTokenLifetime} seconds from now, the longest lifetime allowed`,
+      { claim: "exp" },
+    );
+  }
   if (status === "not_yet_valid") {
     const now = Math.floor(nowMillis / 1000);
     const claim = claims.nbf !== undefined && now + clockTolerance < claims.nbf ? "nbf" : "iat";
@@ -255,7 +271,7 @@ export async function verifyToken(token: string, options: VerifyOptions): Promis
   assertTokenSize(token, settings.maxTokenBytes);
   const nowMillis = epochMillis(settings.currentDate(), "currentDate()");
   const { claims, signed } = await openToken(token, keys);
-  enforceTime(claims, nowMillis, settings.clockTolerance);
+  enforceTime(claims, nowMillis, settings);
   return { claims, signed, expiresAt: new Date(claims.exp * 1000) };
 }
 
@@ -268,7 +284,7 @@ export async function inspectToken(token: string, options: VerifyOptions): Promi
   assertTokenSize(token, settings.maxTokenBytes);
   const nowMillis = epochMillis(settings.currentDate(), "currentDate()");
   const { claims, signed } = await openToken(token, keys);
-  const status = timeStatus(claims, nowMillis, settings.clockTolerance);
+  const status = timeStatus(claims, nowMillis, settings);
   const inspection: TokenInspection = { claims, signed, expiresAt: new Date(claims.exp * 1000), status };
   const notBefore = notBeforeSeconds(claims);
   if (Number.isFinite(notBefore)) inspection.notBefore = new Date(notBefore * 1000);
