@@ -132,7 +132,7 @@ function serverFlags(port: number, extra: string[]): string[] {
     "--address=127.0.0.1",
     `--port=${port}`,
     "--allow-jwe-auth",
-    "--clickhouse-allowed-hosts=127.0.0.1,localhost",
+    "--clickhouse-allowed-hosts=127.0.0.1:*,localhost:*",
     "--log-level=info",
     ...extra,
   ];

@@ -88,7 +88,7 @@ async function call(pool: ClickHousePool, k: number): Promise<void> {
 }
 
 function newPool(): ClickHousePool {
-  return createClickHousePool({ allowedHosts: ["127.0.0.1"] });
+  return createClickHousePool({ allowedHosts: ["127.0.0.1:*"] });
 }
 
 async function prewarmUsers(): Promise<void> {

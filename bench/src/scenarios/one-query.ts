@@ -206,7 +206,7 @@ export async function runOneQueryScenario(
       name: "c.pool",
       what: "(c) in-process, no MCP: reference strategy through our pool code",
       prepare: async () => {
-        const pool = createReferenceStrategyPool({ allowedHosts: ["127.0.0.1", "localhost"] });
+        const pool = createReferenceStrategyPool({ allowedHosts: ["127.0.0.1:*", "localhost:*"] });
         return {
           run: async (sql) =>
             (
@@ -268,7 +268,7 @@ export async function runOneQueryScenario(
       what: "(c) in-process: reference strategy through our pool code, TLS",
       prepare: async () => {
         const claims = need(proxyClaims, "TLS proxy") as ConnectionClaims;
-        const pool = createReferenceStrategyPool({ allowedHosts: ["127.0.0.1", "localhost"] });
+        const pool = createReferenceStrategyPool({ allowedHosts: ["127.0.0.1:*", "localhost:*"] });
         return {
           run: async (sql) =>
             (

@@ -162,7 +162,7 @@ describe("ClickHousePool against ClickHouse", () => {
     }
     expect(pool.stats()).toMatchObject({ size: 0, misses: 0, creations: 0 });
 
-    await using open = createClickHousePool({ allowedHosts: ["127.0.0.0/8"] });
+    await using open = createClickHousePool({ allowedHosts: ["127.0.0.0/8:*"] });
     await open.withClient(claimsFor(h.users.admin, { host: "127.1" }), (client) => client.ping());
   });
 

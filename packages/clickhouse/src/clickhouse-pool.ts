@@ -15,9 +15,11 @@ export interface PoolOptions {
   /** Most open HTTP sockets, or native connections (concurrent queries), per client. Default 10. */
   maxSocketsPerClient?: number;
   /**
-   * Hosts tokens may connect to: exact names or IPs (`db.internal`, `10.1.2.3`), `*.suffix`
-   * (names below the suffix) and CIDR ranges (`10.0.0.0/8`, `::1/128`, matching IP hosts only).
-   * Default: undefined, every host.
+   * Hosts and ports tokens may connect to: exact names or IPs (`db.internal`, `10.1.2.3`),
+   * `*.suffix` (names below the suffix) and CIDR ranges (`10.0.0.0/8`, `::1/128`, matching IP
+   * hosts only), each optionally with `:port` or `:*` (`db.internal:18123`, `[::1]:*`); a rule
+   * without a port allows only the standard ports 8123, 8443, 9000, 9440. Default: undefined,
+   * every host and port.
    */
   allowedHosts?: readonly string[];
   /** Directories the TLS file claims may point into (symlinks and `..` resolved). Default: undefined, anywhere. */
@@ -81,7 +83,7 @@ export function createClickHousePool(options: PoolOptions = {}): ClickHousePool 
       if (pool.isClosed) throw new DatabaseError("POOL_CLOSED", "The ClickHouse client pool is closed");
       if (typeof claims !== "object" || claims === null) throw new TypeError("claims must be an object");
       const connection = normalizeConnection(claims, defaults, passwordKey);
-      checkHost(connection.host); // before the pool: a cached client must not outlive a refusal
+      checkHost(connection.host, connection.port); // before the pool: a cached client must not outlive a refusal
       return pool.use(connection.key, () => ClickHouseConnection.create(connection, settings, tlsFiles), fn);
     },
     stats: () => pool.stats(),

@@ -1,11 +1,15 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createConnectionPolicy } from "./connection-policy.js";
 import { DatabaseError } from "./errors.js";
-import { compileHostAllowList, createHostPolicy, normalizeHost } from "./host-allow-list.js";
+import { compileHostAllowList, normalizeHost } from "./host-allow-list.js";
 
-function allowed(rules: readonly string[] | undefined, host: string): boolean {
+function allowed(rules: readonly string[] | undefined, host: string, port = 8123): boolean {
   const check = compileHostAllowList(rules);
   try {
-    check(normalizeHost(host));
+    check(normalizeHost(host), port);
     return true;
   } catch (error) {
     if (error instanceof DatabaseError && error.code === "HOST_NOT_ALLOWED") return false;
@@ -86,33 +90,98 @@ describe("compileHostAllowList", () => {
     expect(allowed(["127.0.0.1"], "127.0.0.2")).toBe(false);
   });
 
-  it("names the host, not the rules, when refusing", () => {
+  it("allows only the standard ClickHouse ports for a rule without a port", () => {
+    for (const port of [8123, 8443, 9000, 9440]) expect(allowed(["127.0.0.1"], "127.0.0.1", port)).toBe(true);
+    for (const port of [22, 6379, 8080, 18123]) expect(allowed(["127.0.0.1"], "127.0.0.1", port)).toBe(false);
+    expect(allowed(["*.internal", "10.0.0.0/8"], "db.internal", 3306)).toBe(false);
+    expect(allowed(["*.internal", "10.0.0.0/8"], "10.1.1.1", 5432)).toBe(false);
+  });
+
+  it("matches :port and :* on every kind of rule, IPv6 in brackets", () => {
+    expect(allowed(["127.0.0.1:18123"], "127.0.0.1", 18123)).toBe(true);
+    expect(allowed(["127.0.0.1:18123"], "127.0.0.1", 8123)).toBe(false);
+    expect(allowed(["127.0.0.1:18123"], "127.0.0.2", 18123)).toBe(false);
+    expect(allowed(["db.internal:*"], "db.internal", 1)).toBe(true);
+    expect(allowed(["*.internal:9000"], "a.internal", 9000)).toBe(true);
+    expect(allowed(["*.internal:9000"], "a.internal", 9001)).toBe(false);
+    expect(allowed(["10.0.0.0/8:*"], "10.9.9.9", 65535)).toBe(true);
+    expect(allowed(["[::1]:18123"], "::1", 18123)).toBe(true);
+    expect(allowed(["[::1]:18123"], "::1", 18124)).toBe(false);
+    expect(allowed(["[fd00::/8]:*"], "fd12::1", 7)).toBe(true);
+    expect(allowed(["::1"], "::1", 8123)).toBe(true);
+    expect(allowed(["::1"], "::1", 18123)).toBe(false);
+  });
+
+  it("names the host and port, not the rules, when refusing", () => {
     const check = compileHostAllowList(["secret-internal.example"]);
-    expect(() => check(normalizeHost("other.example"))).toThrow(
-      /Host "other\.example" is not in the server's list/,
+    expect(() => check(normalizeHost("other.example"), 8123)).toThrow(
+      /Host "other\.example" port 8123 is not in the server's list/,
     );
     try {
-      check(normalizeHost("other.example"));
+      check(normalizeHost("other.example"), 8123);
     } catch (error) {
       expect((error as Error).message).not.toContain("secret-internal");
     }
   });
 
-  it.each(["10.0.0.0/33", "foo/8", "*.", "a.*.com", "*", ""])("rejects the invalid rule %j", (rule) => {
+  it.each([
+    "10.0.0.0/33",
+    "foo/8",
+    "*.",
+    "a.*.com",
+    "*",
+    "",
+    "db:0",
+    "db:65536",
+    "db:http",
+    "[::1",
+    "[::1]x",
+    "db:",
+  ])("rejects the invalid rule %j", (rule) => {
     expect(() => compileHostAllowList([rule])).toThrow(TypeError);
   });
 });
 
-describe("createHostPolicy", () => {
-  it("judges the host the pool would connect to, not the text of the claim", () => {
-    const check = createHostPolicy(["127.0.0.1", "*.internal"]);
-    expect(() => check("127.1")).not.toThrow();
-    expect(() => check("db.internal")).not.toThrow();
-    expect(() => check("db.example.com")).toThrow(expect.objectContaining({ code: "HOST_NOT_ALLOWED" }));
-    expect(() => check("not a host")).toThrow(expect.objectContaining({ code: "INVALID_CONNECTION" }));
+describe("createConnectionPolicy", () => {
+  it("judges the host and port the pool would connect to, not the text of the claims", async () => {
+    const check = createConnectionPolicy({ allowedHosts: ["127.0.0.1", "*.internal:18123"] });
+    await expect(check({ host: "127.1" })).resolves.toBeUndefined();
+    await expect(check({ host: "127.1", protocol: "tcp", tls_enabled: true })).resolves.toBeUndefined(); // 9440
+    await expect(check({ host: "127.0.0.1", port: 6379 })).rejects.toMatchObject({
+      code: "HOST_NOT_ALLOWED",
+    });
+    await expect(check({ host: "db.internal", port: 18123 })).resolves.toBeUndefined();
+    await expect(check({ host: "db.internal" })).rejects.toMatchObject({ code: "HOST_NOT_ALLOWED" });
+    await expect(check({ host: "db.example.com" })).rejects.toMatchObject({ code: "HOST_NOT_ALLOWED" });
+    await expect(check({ host: "not a host" })).rejects.toMatchObject({ code: "INVALID_CONNECTION" });
+    await expect(check({ host: "127.0.0.1", protocol: "ftp" as "http" })).rejects.toMatchObject({
+      code: "UNSUPPORTED_PROTOCOL",
+    });
   });
 
-  it("allows every valid host without rules", () => {
-    expect(() => createHostPolicy(undefined)("anything.example.com")).not.toThrow();
+  it("applies the TLS-directory allow-list without reading the files", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "policy-tls-"));
+    const inside = join(dir, "ca.pem");
+    await writeFile(inside, "not even a certificate");
+    const check = createConnectionPolicy({ allowedTlsDirs: [dir] });
+    const tls = { host: "db", tls_enabled: true } as const;
+    await expect(check({ ...tls, tls_ca_cert: inside })).resolves.toBeUndefined();
+    await expect(check({ ...tls, tls_ca_cert: "/etc/passwd" })).rejects.toMatchObject({
+      code: "TLS_FILE_NOT_ALLOWED",
+    });
+    await expect(check({ ...tls, tls_ca_cert: `${dir}/../../etc/passwd` })).rejects.toMatchObject({
+      code: "TLS_FILE_NOT_ALLOWED",
+    });
+    await expect(
+      check({ ...tls, tls_client_cert: inside, tls_client_key: "/root/.ssh/id_rsa" }),
+    ).rejects.toMatchObject({ code: "TLS_FILE_NOT_ALLOWED" });
+    // TLS file claims without tls_enabled are ignored, as the pool ignores them.
+    await expect(check({ host: "db", tls_ca_cert: "/etc/passwd" })).resolves.toBeUndefined();
+  });
+
+  it("allows every valid host and port without rules", async () => {
+    await expect(
+      createConnectionPolicy()({ host: "anything.example.com", port: 1 }),
+    ).resolves.toBeUndefined();
   });
 });

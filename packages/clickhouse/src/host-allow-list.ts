@@ -45,13 +45,40 @@ function parseHostname(host: string): string {
   }
 }
 
+/** The ports a rule without `:port` allows: ClickHouse's standard HTTP(S) and native (TLS) ports. */
+export const STANDARD_CLICKHOUSE_PORTS: readonly number[] = Object.freeze([8123, 8443, 9000, 9440]);
+
 interface CompiledRule {
   text: string;
-  matches(host: NormalizedHost): boolean;
+  matches(host: NormalizedHost, port: number): boolean;
 }
 
-function compileRule(rule: string): CompiledRule {
-  const text = rule.trim();
+/** Splits `host`, `host:port`, `host:*`, `[v6]:port`, `[v6/len]:port`; bare IPv6 (many colons) has no port. */
+function splitPort(rule: string, text: string): { hostPart: string; ports: "any" | readonly number[] } {
+  let hostPart = text;
+  let portText: string | undefined;
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close === -1) throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
+    hostPart = text.slice(1, close);
+    const rest = text.slice(close + 1);
+    if (rest !== "") {
+      if (!rest.startsWith(":")) throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
+      portText = rest.slice(1);
+    }
+  } else if (text.split(":").length === 2) {
+    const colon = text.indexOf(":");
+    hostPart = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+  }
+  if (portText === undefined) return { hostPart, ports: STANDARD_CLICKHOUSE_PORTS };
+  if (portText === "*") return { hostPart, ports: "any" };
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
+  if (!(port >= 1 && port <= 65535)) throw new TypeError(`allowedHosts: "${rule}" has an invalid port`);
+  return { hostPart, ports: [port] };
+}
+
+function compileHostPart(rule: string, text: string): (host: NormalizedHost) => boolean {
   const slash = text.indexOf("/");
   if (slash !== -1) {
     const address = text.slice(0, slash);
@@ -64,17 +91,13 @@ function compileRule(rule: string): CompiledRule {
     list.addSubnet(address, prefix, family === 4 ? "ipv4" : "ipv6");
     // IP ranges judge IP literals only: resolving a name here would be a network access, and
     // the answer could change before the connection is made (DNS rebinding).
-    return {
-      text,
-      matches: (host) =>
-        host.ipVersion !== 0 && list.check(host.host, host.ipVersion === 4 ? "ipv4" : "ipv6"),
-    };
+    return (host) => host.ipVersion !== 0 && list.check(host.host, host.ipVersion === 4 ? "ipv4" : "ipv6");
   }
   if (text.startsWith("*.")) {
     const suffix = text.slice(1).toLowerCase();
     if (suffix.length < 2 || suffix.includes("*"))
       throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
-    return { text, matches: (host) => host.ipVersion === 0 && host.host.endsWith(suffix) };
+    return (host) => host.ipVersion === 0 && host.host.endsWith(suffix);
   }
   if (text === "" || text.includes("*"))
     throw new TypeError(`allowedHosts: "${rule}" is not a valid pattern`);
@@ -84,35 +107,42 @@ function compileRule(rule: string): CompiledRule {
   } catch {
     throw new TypeError(`allowedHosts: "${rule}" is not a valid host name or IP address`);
   }
-  return { text, matches: (host) => host.host === exact.host };
+  return (host) => host.host === exact.host;
 }
 
-export type HostAllowList = (host: NormalizedHost) => void;
+/**
+ * A rule is a host part (exact name or IP, `*.suffix`, or CIDR range) and a port part: `:8123`
+ * one port, `:*` any port, none the standard ClickHouse ports only, so that allowing a host does
+ * not open every other service listening on it.
+ */
+function compileRule(rule: string): CompiledRule {
+  const text = rule.trim();
+  const { hostPart, ports } = splitPort(rule, text);
+  const hostMatches = compileHostPart(rule, hostPart);
+  return {
+    text,
+    matches: (host, port) => hostMatches(host) && (ports === "any" || ports.includes(port)),
+  };
+}
+
+export type HostAllowList = (host: NormalizedHost, port: number) => void;
 
 /**
- * Returns a check that throws HOST_NOT_ALLOWED for hosts outside the rules: exact names or IPs,
- * `*.suffix` (any depth below the suffix, not the suffix itself) and CIDR ranges. Without rules,
- * every host is allowed.
+ * Returns a check that throws HOST_NOT_ALLOWED for a host and port outside the rules: exact names
+ * or IPs, `*.suffix` (any depth below the suffix, not the suffix itself) and CIDR ranges, each
+ * with an optional `:port` or `:*` (default: the standard ClickHouse ports). Without rules,
+ * everything is allowed.
  */
 export function compileHostAllowList(rules: readonly string[] | undefined): HostAllowList {
   if (rules === undefined) return () => {};
   const compiled = rules.map(compileRule);
-  return (host) => {
-    if (!compiled.some((rule) => rule.matches(host))) {
+  return (host, port) => {
+    if (!compiled.some((rule) => rule.matches(host, port))) {
       throw new DatabaseError(
         "HOST_NOT_ALLOWED",
-        `Host "${host.host}" is not in the server's list of allowed ClickHouse hosts`,
+        `Host "${host.host}" port ${port} is not in the server's list of allowed ClickHouse hosts ` +
+          `(a rule without a port allows only ports ${STANDARD_CLICKHOUSE_PORTS.join(", ")})`,
       );
     }
   };
-}
-
-/**
- * The pool's host policy for callers outside the pool (e.g. a token generator that must refuse
- * what the pool would refuse): normalises the host as the pool does, then applies the rules.
- * Throws INVALID_CONNECTION for a host that is not a host, HOST_NOT_ALLOWED outside the rules.
- */
-export function createHostPolicy(rules: readonly string[] | undefined): (host: string) => void {
-  const check = compileHostAllowList(rules);
-  return (host) => check(normalizeHost(host));
 }

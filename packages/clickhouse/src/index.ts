@@ -13,13 +13,17 @@ export {
   type Protocol,
 } from "./connection-key.js";
 export {
+  type ConnectionPolicyOptions,
+  createConnectionPolicy,
+} from "./connection-policy.js";
+export {
   DATABASE_ERROR_CODES,
   DatabaseError,
   type DatabaseErrorCode,
   type DatabaseErrorDetails,
   isDatabaseError,
 } from "./errors.js";
-export { createHostPolicy } from "./host-allow-list.js";
+export { STANDARD_CLICKHOUSE_PORTS } from "./host-allow-list.js";
 export type { PoolStats } from "./keyed-pool.js";
 export type {
   ColumnDescription,

@@ -128,6 +128,7 @@ describe("native protocol over TLS", () => {
   it("checks the host allow-list before connecting", async () => {
     const claims = tlsClaims(proxy, { tls_ca_cert: proxy.caCertPath });
     expect(await connect(claims, { allowedHosts: ["db.internal"] })).toBe("HOST_NOT_ALLOWED");
-    expect(await connect(claims, { allowedHosts: ["localhost"] })).toBe("ok");
+    expect(await connect(claims, { allowedHosts: ["localhost"] })).toBe("HOST_NOT_ALLOWED"); // not a standard port
+    expect(await connect(claims, { allowedHosts: [`localhost:${proxy.port}`] })).toBe("ok");
   });
 });

@@ -48,27 +48,33 @@ export class TlsFileReader {
   }
 
   async read(file: string, role: TlsFileRole): Promise<Buffer> {
+    return readOrThrow(await this.check(file, role), role);
+  }
+
+  /**
+   * The path `read` would read, after the allowed-directory checks, without reading the file.
+   * Without allowed directories nothing on disk is touched.
+   */
+  async check(file: string, role: TlsFileRole): Promise<string> {
     const resolved = path.resolve(file);
-    if (this.allowed !== undefined) {
-      const allowed = await this.allowed;
-      const notAllowed = () =>
-        new DatabaseError(
-          "TLS_FILE_NOT_ALLOWED",
-          `The TLS ${role} "${file}" is outside the directories the server allows for TLS files (allowedTlsDirs)`,
-        );
-      if (!allowed.some((dir) => isInside(dir.resolved, resolved) || isInside(dir.real, resolved))) {
-        throw notAllowed();
-      }
-      let real: string;
-      try {
-        real = await realpath(resolved);
-      } catch (error) {
-        throw unreadable(role, error);
-      }
-      if (!allowed.some((dir) => isInside(dir.real, real))) throw notAllowed();
-      return readOrThrow(real, role);
+    if (this.allowed === undefined) return resolved;
+    const allowed = await this.allowed;
+    const notAllowed = () =>
+      new DatabaseError(
+        "TLS_FILE_NOT_ALLOWED",
+        `The TLS ${role} "${file}" is outside the directories the server allows for TLS files (allowedTlsDirs)`,
+      );
+    if (!allowed.some((dir) => isInside(dir.resolved, resolved) || isInside(dir.real, resolved))) {
+      throw notAllowed();
     }
-    return readOrThrow(resolved, role);
+    let real: string;
+    try {
+      real = await realpath(resolved);
+    } catch (error) {
+      throw unreadable(role, error);
+    }
+    if (!allowed.some((dir) => isInside(dir.real, real))) throw notAllowed();
+    return real;
   }
 }
 

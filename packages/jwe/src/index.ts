@@ -27,6 +27,7 @@ export {
   DEFAULT_MAX_TOKEN_LIFETIME,
   type VerifyOptions,
 } from "./options.js";
+export { looksLikeCompactJwe } from "./shape.js";
 export {
   createTokenVerifier,
   type TokenCacheStats,

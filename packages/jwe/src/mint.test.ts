@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_EXPIRES_IN,
   DEFAULT_MAX_TOKEN_LIFETIME,
-  type MintableClaims, type MintOptions, mintToken, TokenError } from "./index.js";
+  type MintableClaims,
+  type MintOptions,
+  mintToken,
+  TokenError,
+} from "./index.js";
 import { referenceDecrypt, referenceVerify } from "./test-support/reference-format.js";
 
 const JWE_SECRET = "mint-test-jwe-secret-0123456789ab";

@@ -257,12 +257,20 @@ describe("tampering and keys", () => {
   });
 
   it("rejects a token encrypted with another key", async () => {
-    const token = await mintToken(claims, { currentDate: NOW, jweSecret: "some-other-jwe-secret", jwtSecret: JWT_SECRET });
+    const token = await mintToken(claims, {
+      currentDate: NOW,
+      jweSecret: "some-other-jwe-secret",
+      jwtSecret: JWT_SECRET,
+    });
     await expectCode(token, "TOKEN_DECRYPTION_FAILED", options, ["some-other-jwe-secret"]);
   });
 
   it("rejects an inner JWT signed with another key", async () => {
-    const token = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: "some-other-jwt-secret" });
+    const token = await mintToken(claims, {
+      currentDate: NOW,
+      jweSecret: JWE_SECRET,
+      jwtSecret: "some-other-jwt-secret",
+    });
     await expectCode(token, "TOKEN_SIGNATURE_INVALID", options, ["some-other-jwt-secret"]);
   });
 
@@ -285,8 +293,16 @@ describe("tampering and keys", () => {
   });
 
   it("accepts tokens of the current and previous secrets during rotation", async () => {
-    const oldToken = await mintToken(claims, { currentDate: NOW, jweSecret: "previous-jwe-secret", jwtSecret: JWT_SECRET });
-    const newToken = await mintToken(claims, { currentDate: NOW, jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET });
+    const oldToken = await mintToken(claims, {
+      currentDate: NOW,
+      jweSecret: "previous-jwe-secret",
+      jwtSecret: JWT_SECRET,
+    });
+    const newToken = await mintToken(claims, {
+      currentDate: NOW,
+      jweSecret: JWE_SECRET,
+      jwtSecret: JWT_SECRET,
+    });
     const rotating = { ...options, jweSecrets: [JWE_SECRET, "previous-jwe-secret"] };
     await expect(verifyToken(oldToken, rotating)).resolves.toMatchObject({ claims });
     await expect(verifyToken(newToken, rotating)).resolves.toMatchObject({ claims });
