@@ -29,6 +29,16 @@ describe("redactPath", () => {
     expect(redactPath("/favicon.ico")).toBe("/<redacted>");
     expect(redactPath("/health/extra")).toBe("/<redacted>");
     expect(redactPath("/x/secret-token")).toBe("/<redacted>");
+  });
+
+  it("shows /.well-known/<name> as itself, and redacts anything after the name", () => {
+    expect(redactPath("/.well-known/oauth-protected-resource")).toBe("/.well-known/oauth-protected-resource");
+    expect(redactPath("/.well-known/openid-configuration")).toBe("/.well-known/openid-configuration");
+    const token = "eyJhbGciOiJBMjU2S1ciLCJlbmMiOiJBMjU2R0NNIn0.a.b.c.d";
+    expect(redactPath(`/.well-known/oauth-protected-resource/${token}/mcp`)).toBe(
+      "/.well-known/oauth-protected-resource/<redacted>",
+    );
+    expect(redactPath(`/.well-known/${"x".repeat(200)}`)).toBe(`/.well-known/${"x".repeat(64)}/<redacted>`);
     expect(redactPath("/a/sse/b")).toBe("/<redacted>");
   });
 });

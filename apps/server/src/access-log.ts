@@ -23,6 +23,8 @@ const STATIC_PATHS = new Set([
   "/jwe-token-generator",
 ]);
 const TOKEN_SUFFIXES = new Set(["sse", "mcp", "message"]);
+// RFC 8615 names are registered words; longer or odd ones are not worth a distinct log entry.
+const WELL_KNOWN = /^\/\.well-known\/[A-Za-z0-9._-]{1,64}/;
 
 /**
  * The path as it may appear in a log line or a metric label. A first path segment can be a
@@ -31,6 +33,10 @@ const TOKEN_SUFFIXES = new Set(["sse", "mcp", "message"]);
  */
 export function redactPath(path: string): string {
   if (STATIC_PATHS.has(path)) return path;
+  // Discovery probes (OAuth metadata, ...) show as themselves; what follows the name, as in the
+  // path-suffixed form `/.well-known/oauth-protected-resource/<token>/mcp`, stays redacted.
+  const wellKnown = WELL_KNOWN.exec(path)?.[0];
+  if (wellKnown !== undefined) return wellKnown === path ? path : `${wellKnown}/<redacted>`;
   const segments = path.split("/");
   const suffix = segments[2];
   if (segments.length === 3 && suffix !== undefined && TOKEN_SUFFIXES.has(suffix))
@@ -53,6 +59,7 @@ export function accessLog(logger: Logger, metrics: Metrics): MiddlewareHandler<A
     const status = c.res.status;
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     logger.info({ reqId: requestId, method: c.req.method, path, status, durationMs }, "request");
-    metrics.recordRequest(c.req.method, path, status);
+    // A metric label takes few values: every discovery probe counts under one.
+    metrics.recordRequest(c.req.method, path.startsWith("/.well-known/") ? "/.well-known/*" : path, status);
   };
 }

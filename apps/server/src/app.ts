@@ -1,11 +1,12 @@
 import type { ClickHousePool } from "@mcp/clickhouse";
-import { createTokenVerifier } from "@mcp/jwe";
-import { Hono } from "hono";
+import { createTokenVerifier, looksLikeCompactJwe } from "@mcp/jwe";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Logger } from "pino";
 import { type AppEnv, accessLog } from "./access-log.js";
 import { createAuthenticator } from "./auth/authenticate.js";
+import { TokenCallLimiter } from "./call-limiter.js";
 import type { ServerConfig } from "./config/server-config.js";
 import { httpError, jsonResponse } from "./http-errors.js";
 import { InFlight } from "./in-flight.js";
@@ -27,6 +28,8 @@ export interface AppDeps {
   version: string;
   /** The clock tokens are verified against. Default real time; tests move it to expire a token mid-session. */
   now?: () => Date;
+  /** The port the server listens on, once it does: loopback Host headers must name it (DNS rebinding). */
+  listeningPort?: () => number | undefined;
 }
 
 export interface ServerApp {
@@ -71,11 +74,13 @@ export function createApp(deps: AppDeps): ServerApp {
         ...(config.jwe.jwtSecretKey !== undefined && { jwtSecret: config.jwe.jwtSecretKey }),
         clockTolerance: config.jwe.clockToleranceSeconds,
         maxTokenBytes: config.jwe.maxTokenBytes,
+        maxTokenLifetime: config.jwe.maxTokenLifetimeSeconds,
         ...(deps.now && { currentDate: deps.now }),
       })
     : undefined;
   const authenticator = createAuthenticator(config, verifier);
   const inFlight = new InFlight();
+  const calls = new TokenCallLimiter(config.http.maxConcurrentCallsPerToken);
   let shuttingDown = false;
   const isShuttingDown = () => shuttingDown;
   metrics.setPoolStats(() => pool.stats());
@@ -99,7 +104,7 @@ export function createApp(deps: AppDeps): ServerApp {
     c.set("requestSignal", c.req.raw.signal);
     await next();
   });
-  app.use(hostOriginGuard(config.http));
+  app.use(hostOriginGuard({ ...config.http, listeningPort: () => deps.listeningPort?.() }));
   if (config.http.corsOrigin !== undefined) {
     app.use(
       cors({
@@ -130,15 +135,38 @@ export function createApp(deps: AppDeps): ServerApp {
     logger.error({ reqId: c.get("requestId"), errName: error.name }, "unhandled error");
     return jsonResponse(httpError(500, "internal_error", "the server failed to handle this request"));
   });
-  app.notFound(() => jsonResponse(httpError(404, "not_found", "no such endpoint")));
+  const notFound = () => jsonResponse(httpError(404, "not_found", "no such endpoint"));
+  app.notFound(notFound);
 
-  app.get("/livez", livez);
-  app.get("/health", createHealthHandler({ config, pool, version, isShuttingDown }));
-  app.get("/metrics", (c) =>
-    c.body(metrics.render(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
-  );
-  const generator = createGeneratorHandler(config, logger);
-  app.all("/jwe-token-generator", generator);
+  type Handler = (c: Context) => Response | Promise<Response>;
+  /**
+   * One path, the methods it answers, and 405 with `Allow` for any other method. On a path with a
+   * `:token` segment, everything requires a JWE-shaped token there first: any other segment is
+   * no endpoint of ours (404), so `/favicon.ico` or `/.well-known/...` never reads as a token.
+   * (Hono answers HEAD with the GET handler, body dropped; handlers that must not run for HEAD check.)
+   */
+  const route = (path: string, handlers: Partial<Record<"GET" | "POST", Handler>>) => {
+    const allow = Object.keys(handlers).join(", ");
+    const guard = path.includes(":token")
+      ? (handler: Handler): Handler =>
+          (c) =>
+            looksLikeCompactJwe(c.req.param("token") ?? "") ? handler(c) : notFound()
+      : (handler: Handler) => handler;
+    for (const [method, handler] of Object.entries(handlers)) app.on(method, path, guard(handler));
+    app.all(
+      path,
+      guard(() => jsonResponse(httpError(405, "method_not_allowed", `use ${allow}`, { Allow: allow }))),
+    );
+  };
+
+  route("/livez", { GET: livez });
+  route("/health", { GET: createHealthHandler({ config, pool, version, isShuttingDown }) });
+  route("/metrics", {
+    GET: (c) => c.body(metrics.render(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+  });
+  if (config.generator.enabled && config.jwe.allow) {
+    route("/jwe-token-generator", { POST: createGeneratorHandler(config, logger) });
+  }
 
   const sse = createSseRoutes({
     authenticator,
@@ -151,6 +179,9 @@ export function createApp(deps: AppDeps): ServerApp {
     maxQueuedBytes: Math.max(SSE_MIN_QUEUED_BYTES, 4 * config.limits.maxResultBytes),
     keepAliveMs: config.http.sseKeepAliveMs,
     inFlight,
+    calls,
+    now: deps.now ?? (() => new Date()),
+    clockToleranceSeconds: config.jwe.clockToleranceSeconds,
     isShuttingDown,
   });
   const streamable = createStreamableHandler({
@@ -160,6 +191,7 @@ export function createApp(deps: AppDeps): ServerApp {
     metrics,
     maxBodyBytes: config.http.maxBodyBytes,
     inFlight,
+    calls,
     isShuttingDown,
     requestSignal: (c) => c.get("requestSignal") ?? c.req.raw.signal,
   });
@@ -168,18 +200,18 @@ export function createApp(deps: AppDeps): ServerApp {
   const serveHttp = config.http.transports.includes("http");
   // Fixed paths first: a token route (`/:token`) must never shadow them.
   if (serveSse) {
-    app.get("/sse", sse.open);
-    app.post("/message", sse.message);
+    route("/sse", { GET: sse.open });
+    route("/message", { POST: sse.message });
   }
-  if (serveHttp) app.all("/mcp", streamable);
+  if (serveHttp) route("/mcp", { POST: streamable });
   if (config.jwe.allow) {
     if (serveSse) {
-      app.get("/:token/sse", sse.open);
-      app.post("/:token/message", sse.message);
+      route("/:token/sse", { GET: sse.open });
+      route("/:token/message", { POST: sse.message });
     }
     if (serveHttp) {
-      app.all("/:token/mcp", streamable);
-      app.all("/:token", streamable);
+      route("/:token/mcp", { POST: streamable });
+      route("/:token", { POST: streamable });
     }
   }
 

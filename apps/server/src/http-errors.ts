@@ -28,6 +28,7 @@ const TOKEN_DESCRIPTIONS: Record<TokenErrorCode, string> = {
   TOKEN_SIGNATURE_UNEXPECTED: "token is signed but the server has no JWT secret",
   TOKEN_EXPIRED: "token expired",
   TOKEN_NOT_YET_VALID: "token not yet valid",
+  TOKEN_LIFETIME_EXCEEDED: "token expires later than the server's maximum token lifetime allows",
   TOKEN_CLAIMS_INVALID: "token claims invalid",
 };
 
@@ -78,6 +79,16 @@ export function jsonResponse(error: HttpError): Response {
     status: error.status,
     headers: { "Content-Type": "application/json", ...error.headers },
   });
+}
+
+/** The 429 for a token that already has its most requests running. */
+export function tooManyCalls(maxPerToken: number): HttpError {
+  return httpError(
+    429,
+    "too_many_requests",
+    `this token already has ${maxPerToken} requests running, the most allowed at once; retry when one finishes`,
+    { "Retry-After": "1" },
+  );
 }
 
 const MAX_MESSAGE_CHARS = 1000;

@@ -109,7 +109,8 @@ async function serveHttp(run: Running, tls: ServerTlsMaterial | undefined, embed
   const pool = createPool(config);
   lifecycle.add("ClickHouse pool", () => pool.close());
   const metrics = createMetrics();
-  const serverApp = createApp({ config, pool, logger, metrics, version });
+  let listeningPort: number | undefined;
+  const serverApp = createApp({ config, pool, logger, metrics, version, listeningPort: () => listeningPort });
 
   // Against slowloris: headers and body must arrive within the request timeout (checked every
   // second, not Node's default 30 s). Only receiving the request is timed, so SSE streams and
@@ -136,6 +137,7 @@ async function serveHttp(run: Running, tls: ServerTlsMaterial | undefined, embed
   }) as Server;
 
   const address = await listen(server, config.http.port, config.http.address);
+  listeningPort = address.port;
   server.on("error", (error) => logger.error({ err: error }, "HTTP server error"));
   // Failed handshakes (e.g. a client without a certificate under mutual TLS) are the client's problem.
   server.on("tlsClientError", (error: Error) => logger.debug({ err: error }, "TLS handshake failed"));
@@ -173,9 +175,11 @@ async function serveHttp(run: Running, tls: ServerTlsMaterial | undefined, embed
   );
 
   if (run.result.quickstart) {
-    const token = config.jwe.allow
-      ? await mintQuickstartToken(config, defaultConnection(config.clickhouse), { readOnly: embedded })
-      : undefined;
+    // Only for the embedded demo: a token for an operator-configured ClickHouse is never printed.
+    const token =
+      config.jwe.allow && embedded
+        ? await mintQuickstartToken(config, defaultConnection(config.clickhouse))
+        : undefined;
     process.stdout.write(
       renderBanner({ config, baseUrl, embedded, generatedSecrets: run.result.generatedSecrets, token }),
     );

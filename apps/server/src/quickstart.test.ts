@@ -93,8 +93,10 @@ describe("pnpm start (--quickstart)", () => {
     expect(await isListening(embeddedPort)).toBe(false);
   }, 90_000);
 
-  it("with a ClickHouse configured: no embedded one, and the token points at the configured one", async () => {
+  it("with a ClickHouse configured: no embedded one, no token printed, and the printed mint command works", async () => {
     const ch = harness();
+    const jweSecret = "jwe-secret-from-the-environment-0123456789";
+    const jwtSecret = "jwt-secret-from-the-environment-0123456789";
     await using server = spawnServer(
       [
         "--quickstart",
@@ -102,25 +104,49 @@ describe("pnpm start (--quickstart)", () => {
         "--transport=http",
         `--clickhouse-host=${ch.host}`,
         `--clickhouse-port=${ch.httpPort}`,
-        `--clickhouse-username=${ch.users.readonly2.username}`,
+        `--clickhouse-username=${ch.users.password.username}`,
       ],
-      { env: cleanEnv({ CLICKHOUSE_PASSWORD: ch.users.readonly2.password }) },
+      {
+        env: cleanEnv({
+          CLICKHOUSE_PASSWORD: ch.users.password.password,
+          MCP_JWE_SECRET_KEY: jweSecret,
+          MCP_JWT_SECRET_KEY: jwtSecret,
+        }),
+      },
     );
     const mcp = (await server.waitForStdout(/ Streamable HTTP: +(\S+)/))[1]!;
-    expect(server.stdout()).not.toMatch(/ SSE: /);
-    expect(server.stdout()).toContain(`ClickHouse at ${ch.host}:${ch.httpPort}`);
-    expect(server.stdout()).not.toContain(ch.users.readonly2.password);
+    const stdout = server.stdout();
+    expect(stdout).not.toMatch(/ SSE: /);
+    expect(stdout).toContain(`ClickHouse at ${ch.host}:${ch.httpPort}`);
+    expect(stdout).not.toContain(ch.users.password.password);
+    // A token for the operator's own (write-capable) user never lands in stdout.
+    expect(mcp).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/<token>\/mcp$/);
+    expect(stdout).not.toMatch(/eyJ[\w-]+\./);
+    expect(stdout).toContain("No token is printed for a ClickHouse you configured");
     expect(server.logs().map((l) => l.msg)).not.toContain(
       "starting the embedded ClickHouse with the demo dataset",
     );
 
+    // The printed command, with the password filled in, mints a read-only token that works.
+    const mintLine = /pnpm -s run token (.+)\n/.exec(stdout)![1]!;
+    expect(mintLine).toContain("--password=... ");
+    expect(mintLine).toContain("--read-only");
+    const args = mintLine
+      .split(" ")
+      .map((arg) => (arg === "--password=..." ? `--password=${ch.users.password.password}` : arg));
+    const minted = execFileSync(process.execPath, [TOKEN_CLI, ...args], {
+      env: cleanEnv({ MCP_JWE_SECRET_KEY: jweSecret, MCP_JWT_SECRET_KEY: jwtSecret }),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    }).trim();
     const client = new Client({ name: "quickstart-configured", version: "1" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(mcp)));
+    await client.connect(new StreamableHTTPClientTransport(new URL(mcp.replace("<token>", minted))));
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain("write_query");
     const result = await client.callTool({
       name: "execute_query",
       arguments: { query: "SELECT currentUser() AS who" },
     });
-    expect(text(result)).toContain(ch.users.readonly2.username);
+    expect(text(result)).toContain(ch.users.password.username);
     await client.close();
 
     server.child.kill("SIGTERM");

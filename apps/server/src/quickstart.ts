@@ -57,22 +57,30 @@ function sh(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
+/** The printed token's lifetime: a day, or less when the maximum token lifetime is shorter. */
+function quickstartTokenSeconds(config: ServerConfig): number {
+  return Math.min(QUICKSTART_TOKEN_SECONDS, config.jwe.maxTokenLifetimeSeconds);
+}
+
 /**
- * The token printed at startup: the default ClickHouse's connection, signed when a JWT secret is
- * set. For the embedded demo user it also says read_only, so clients are not offered write_query.
+ * The token printed at startup, for the embedded demo ClickHouse only: its read-only demo user,
+ * `read_only` so clients are not offered write_query, signed when a JWT secret is set.
  */
 export async function mintQuickstartToken(
   config: ServerConfig,
   connection: ConnectionClaims,
-  options: { readOnly: boolean },
 ): Promise<string> {
   const jweSecret = config.jwe.jweSecretKeys[0];
   if (!jweSecret) throw new TypeError("JWE is off: no token to mint");
-  return mintToken(options.readOnly ? { ...connection, read_only: true } : connection, {
-    jweSecret,
-    jwtSecret: config.jwe.jwtSecretKey,
-    expiresIn: QUICKSTART_TOKEN_SECONDS,
-  });
+  return mintToken(
+    { ...connection, read_only: true },
+    {
+      jweSecret,
+      jwtSecret: config.jwe.jwtSecretKey,
+      expiresIn: quickstartTokenSeconds(config),
+      maxTokenLifetime: config.jwe.maxTokenLifetimeSeconds,
+    },
+  );
 }
 
 /**
@@ -82,7 +90,7 @@ export async function mintQuickstartToken(
 export function renderBanner(input: BannerInput & { token?: string }): string {
   const { config, baseUrl, token, generatedSecrets } = input;
   const ch = config.clickhouse;
-  const prefix = token ? `${baseUrl}/${token}` : baseUrl;
+  const prefix = token ? `${baseUrl}/${token}` : config.jwe.allow ? `${baseUrl}/<token>` : baseUrl;
   const lines: string[] = [""];
   const where = input.embedded
     ? `embedded ClickHouse (database "${ch.database}", read-only user "${ch.username}")`
@@ -92,12 +100,24 @@ export function renderBanner(input: BannerInput & { token?: string }): string {
   if (config.http.transports.includes("http")) lines.push(`  Streamable HTTP:  ${prefix}/mcp`);
   lines.push("");
 
-  if (!token) {
+  if (!config.jwe.allow) {
     lines.push("JWE authentication is off: anyone who can reach these URLs uses the ClickHouse above.", "");
     return `${lines.join("\n")}\n`;
   }
 
-  lines.push(`The token in these URLs expires in ${QUICKSTART_TOKEN_SECONDS / 3600} hours.`, "");
+  if (token) {
+    const seconds = quickstartTokenSeconds(config);
+    const lifetime =
+      seconds >= 3600 ? `${Math.floor(seconds / 3600)} hours` : `${Math.floor(seconds / 60)} minutes`;
+    lines.push(`The token in these URLs expires in ${lifetime}.`, "");
+  } else {
+    // A token for the operator's own user would be a credential in whatever collects stdout.
+    lines.push(
+      "No token is printed for a ClickHouse you configured: mint one (below) for the user and rights",
+      "the agent should have, and put it in place of <token>.",
+      "",
+    );
+  }
   if (generatedSecrets.jweSecretKey || generatedSecrets.jwtSecretKey) {
     lines.push(
       "Secrets were generated for this run. To mint more tokens, and to keep tokens valid after a restart,",
@@ -120,7 +140,7 @@ export function renderBanner(input: BannerInput & { token?: string }): string {
         ? ["--password=..."]
         : []),
     `--protocol=${ch.protocol}`,
-    ...(input.embedded ? ["--read-only"] : []),
+    "--read-only",
     "--expiry=3600",
     `--server-url=${baseUrl}`,
   ];
@@ -140,6 +160,7 @@ export function renderBanner(input: BannerInput & { token?: string }): string {
       username: ch.username,
       ...(input.embedded && ch.password ? { password: ch.password } : {}),
       protocol: ch.protocol,
+      read_only: true,
       expiry: 3600,
     };
     const auth = config.generator.operatorKey

@@ -72,7 +72,7 @@ describe("CORS", () => {
 
   it("puts the CORS headers on refusals too, so browser clients can read them", async () => {
     const server = await start({ http: { corsOrigin: origin } });
-    const response = await fetch(`${server.url}/bad-token/mcp`, {
+    const response = await fetch(`${server.url}/bad.token.not.a.jwe/mcp`, {
       method: "POST",
       headers: { Origin: origin },
     });

@@ -14,6 +14,9 @@ import {
   useTestServers,
 } from "../test-support/http-fixture.js";
 
+/** Shaped like a compact JWE (so it reaches the token routes), but no token. */
+const MALFORMED = "bad.token.not.a.jwe";
+
 const extraServer = useTestServers();
 let server: TestServer;
 
@@ -79,7 +82,19 @@ function tamper(token: string): string {
 
 describe("every way a token is refused, on both transports, before any stream opens", () => {
   const cases: [string, () => Promise<string>, RegExp][] = [
-    ["malformed", async () => "not-a-token", /malformed/],
+    ["malformed", async () => MALFORMED, /malformed/],
+    [
+      "expiring beyond the maximum token lifetime",
+      async () => {
+        const token = await mintToken(
+          { ...harnessClaims(), exp: 253_402_300_799 }, // 9999-12-31
+          { jweSecret: JWE_SECRET, jwtSecret: JWT_SECRET, maxTokenLifetime: Number.MAX_SAFE_INTEGER },
+        );
+        markSensitive(token);
+        return token;
+      },
+      /maximum token lifetime/,
+    ],
     ["tampered", async () => tamper(await server.mint()), /decrypted|malformed/],
     [
       "encrypted with another secret",
@@ -163,12 +178,14 @@ describe("every way a token is refused, on both transports, before any stream op
   });
 
   it("the SDK clients fail to connect with a bad token", async () => {
-    await expect(connectClient("sse", `${server.url}/bad-token/sse`)).rejects.toThrow(/401/);
-    await expect(connectClient("http", `${server.url}/bad-token/mcp`)).rejects.toThrow(/401|invalid_token/);
+    await expect(connectClient("sse", `${server.url}/${MALFORMED}/sse`)).rejects.toThrow(/401/);
+    await expect(connectClient("http", `${server.url}/${MALFORMED}/mcp`)).rejects.toThrow(
+      /401|invalid_token/,
+    );
   });
 
   it("counts rejections by reason in the metrics", async () => {
-    await openSse(`${server.url}/garbage/sse`).then((r) => r.body?.cancel());
+    await openSse(`${server.url}/${MALFORMED}/sse`).then((r) => r.body?.cancel());
     expect(server.metrics.render()).toMatch(/mcp_token_rejections_total\{reason="TOKEN_MALFORMED"\} [1-9]/);
   });
 });
@@ -196,7 +213,10 @@ describe("header tokens and precedence", () => {
     const good = await server.mint();
     // path wins over headers
     expect((await postMcp(`${server.url}/${good}/mcp`, { Authorization: "Bearer bad" })).status).toBe(200);
-    await expect401(await postMcp(`${server.url}/bad/mcp`, { Authorization: `Bearer ${good}` }), /malformed/);
+    await expect401(
+      await postMcp(`${server.url}/${MALFORMED}/mcp`, { Authorization: `Bearer ${good}` }),
+      /malformed/,
+    );
     // Authorization wins over X-Altinity-MCP-Key
     expect(
       (await postMcp(`${server.url}/mcp`, { Authorization: `Bearer ${good}`, "X-Altinity-MCP-Key": "bad" }))

@@ -100,14 +100,18 @@ export const OPTIONS = [
     env: "MCP_ALLOWED_HOSTS",
     key: "server.allowed_hosts",
     type: "list",
-    help: "Host header allow-list against DNS rebinding (comma-separated host or host:port). Unset: any.",
+    help:
+      "Host header allow-list against DNS rebinding (comma-separated host or host:port). " +
+      "Unset: on a loopback --address only loopback names with the listening port; on other addresses any (with a warning).",
   },
   {
     flag: "allowed-origins",
     env: "MCP_ALLOWED_ORIGINS",
     key: "server.allowed_origins",
     type: "list",
-    help: "Origin header allow-list (comma-separated origins). Unset: any.",
+    help:
+      "Origin header allow-list (comma-separated origins, e.g. https://app.example.com). Requests without Origin pass. " +
+      "Unset: on a loopback --address only loopback origins (http(s)://localhost, 127.x, [::1], any port); on other addresses any.",
   },
   {
     flag: "max-body-bytes",
@@ -136,6 +140,17 @@ export const OPTIONS = [
     default: 100,
     min: 1,
     help: "Most SSE sessions open at once with the same token (JWE on); more get 429.",
+  },
+  {
+    flag: "max-concurrent-calls-per-token",
+    env: "MCP_MAX_CONCURRENT_CALLS_PER_TOKEN",
+    key: "server.max_concurrent_calls_per_token",
+    type: "integer",
+    default: 8,
+    min: 1,
+    help:
+      "Most MCP requests (tool calls, reads) running at once with the same token (JWE on), over SSE and " +
+      "Streamable HTTP together; more get 429 with Retry-After, so one agent cannot starve others sharing its ClickHouse.",
   },
   {
     flag: "sse-keep-alive",
@@ -258,6 +273,16 @@ export const OPTIONS = [
     help: "Longer tokens are refused before any decryption.",
   },
   {
+    flag: "jwe-max-token-lifetime",
+    env: "MCP_JWE_MAX_TOKEN_LIFETIME",
+    key: "server.jwe.max_token_lifetime",
+    type: "integer",
+    default: 2_592_000,
+    min: 60,
+    unit: "seconds",
+    help: "Tokens whose exp lies further ahead than this are refused (401); the generator endpoint and CLI refuse to mint them. Default 30 days.",
+  },
+  {
     flag: "jwe-fill-from-default",
     env: "MCP_JWE_FILL_FROM_DEFAULT",
     key: "server.jwe.fill_from_default",
@@ -270,8 +295,9 @@ export const OPTIONS = [
     env: "MCP_JWE_TOKEN_GENERATOR",
     key: "server.jwe.token_generator.enabled",
     type: "boolean",
-    default: true,
-    help: "Serve POST /jwe-token-generator (only with JWE on).",
+    default: false,
+    quickstartDefault: true,
+    help: "Serve POST /jwe-token-generator (only with JWE on). On a non-loopback --address it also needs --jwe-token-generator-key.",
   },
   {
     flag: "jwe-token-generator-key",

@@ -43,6 +43,7 @@ describe("defaults", () => {
       maxBodyBytes: 1024 * 1024,
       maxSseSessions: 1000,
       maxSseSessionsPerToken: 100,
+      maxConcurrentCallsPerToken: 8,
       sseKeepAliveMs: 15_000,
       shutdownGraceMs: 10_000,
       requestTimeoutMs: 30_000,
@@ -54,6 +55,7 @@ describe("defaults", () => {
       jwtSecretKey: undefined,
       clockToleranceSeconds: 30,
       maxTokenBytes: 16384,
+      maxTokenLifetimeSeconds: 30 * 24 * 3600,
       fillFromDefault: false,
     });
     expect(config.clickhouse).toEqual({
@@ -84,8 +86,63 @@ describe("defaults", () => {
       allowedHosts: undefined,
       allowedTlsDirs: undefined,
     });
-    expect(config.generator).toEqual({ enabled: true, operatorKey: undefined });
+    expect(config.generator).toEqual({ enabled: false, operatorKey: undefined });
     expect(config.logLevel).toBe("info");
+  });
+
+  it("secure defaults: the generator off, and on a loopback address only, or with an operator key", () => {
+    const jwe = { MCP_ALLOW_JWE_AUTH: "true", MCP_JWE_SECRET_KEY: SECRET, MCP_TRANSPORT: "http" };
+    expect(loadConfig([], jwe).generator.enabled).toBe(false);
+    expect(loadConfig(["--jwe-token-generator"], jwe).generator.enabled).toBe(true);
+    // pnpm start turns it on for its own loopback server.
+    expect(resolveConfig(parseArgv(["--quickstart"]), {}).config.generator.enabled).toBe(true);
+    // Without JWE there is nothing to mint.
+    expect(loadConfig(["--jwe-token-generator", "--transport=http"], {}).generator.enabled).toBe(false);
+
+    const exposed = configError(
+      ["--jwe-token-generator", "--address=0.0.0.0", "--allowed-hosts=mcp.example.com"],
+      jwe,
+    );
+    expect(exposed.code).toBe("CONFIG_CONFLICT");
+    expect(exposed.message).toMatch(/non-loopback address 0\.0\.0\.0 needs an operator key/);
+    expect(exposed.message).toContain("--jwe-token-generator-key");
+    const keyed = loadConfig(
+      ["--jwe-token-generator", "--address=0.0.0.0", "--allowed-hosts=mcp.example.com"],
+      { ...jwe, MCP_JWE_TOKEN_GENERATOR_KEY: "k".repeat(40) },
+    );
+    expect(keyed.generator).toEqual({ enabled: true, operatorKey: "k".repeat(40) });
+    // pnpm start on a public address: the generator goes off instead, with a warning.
+    const quick = resolveConfig(parseArgv(["--quickstart", "--address=0.0.0.0", "--allowed-hosts=x"]), {});
+    expect(quick.config.generator.enabled).toBe(false);
+    expect(quick.warnings.join("\n")).toMatch(
+      /token generator is off: --address=0\.0\.0\.0 is not a loopback/,
+    );
+  });
+
+  it("warns when a non-loopback address has no Host allow-list", () => {
+    const warned = resolveConfig(parseArgv(["--transport=http", "--address=0.0.0.0"]), {});
+    expect(warned.warnings.join("\n")).toMatch(/listening on 0\.0\.0\.0 without --allowed-hosts/);
+    expect(resolveConfig(parseArgv(["--transport=http", "--address=127.0.0.2"]), {}).warnings).toEqual([]);
+    expect(resolveConfig(parseArgv(["--transport=http", "--address=::1"]), {}).warnings).toEqual([]);
+    expect(
+      resolveConfig(parseArgv(["--transport=http", "--address=0.0.0.0", "--allowed-hosts=a.example"]), {})
+        .warnings,
+    ).toEqual([]);
+  });
+
+  it("reads the maximum token lifetime and the per-token call cap", () => {
+    const config = loadConfig([], {
+      MCP_JWE_MAX_TOKEN_LIFETIME: "3600",
+      MCP_MAX_CONCURRENT_CALLS_PER_TOKEN: "3",
+    });
+    expect(config.jwe.maxTokenLifetimeSeconds).toBe(3600);
+    expect(config.http.maxConcurrentCallsPerToken).toBe(3);
+    expect(configError(["--jwe-max-token-lifetime=10"]).message).toMatch(
+      /--jwe-max-token-lifetime.*at least 60/,
+    );
+    expect(configError(["--max-concurrent-calls-per-token=0"]).message).toMatch(
+      /--max-concurrent-calls-per-token.*at least 1/,
+    );
   });
 
   it("quickstart defaults to sse,http with JWE on and fresh random secrets", () => {
@@ -215,6 +272,7 @@ clickhouse:
 server:
   transport: sse
   address: 0.0.0.0
+  allowed_hosts: [mcp.example.com]
   port: 8443
   cors_origin: "*"
   tls:
@@ -260,6 +318,7 @@ logging:
     expect(config.http).toMatchObject({
       transports: ["sse"],
       address: "0.0.0.0",
+      allowedHosts: ["mcp.example.com"],
       port: 8443,
       corsOrigin: "*",
       tls: { certFile: "/etc/server.pem", keyFile: "/etc/server.key", caCertFile: "/etc/clients-ca.pem" },

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { HTTP_PORT, HTTPS_PORT, NATIVE_PORT, NATIVE_TLS_PORT } from "@mcp/clickhouse";
 import { parse as parseYaml } from "yaml";
+import { isLoopbackHost } from "../loopback.js";
 import { ConfigError } from "./config-error.js";
 import { describeOption, OPTIONS, type OptionName, type OptionSpec, type OptionValue } from "./flags.js";
 import { type ParsedArgv, parseArgv } from "./parse-argv.js";
@@ -383,10 +384,39 @@ function build(resolved: Map<OptionName, Resolved>, quickstart: boolean): Config
     (o) => "connection" in o && o.connection && resolved.get(o.flag)?.origin !== "default",
   );
 
+  // --- exposure: what a non-loopback address opens up ---
+  const address = strOr("address", "127.0.0.1");
+  const loopback = isLoopbackHost(address);
+  const httpServed = !stdio;
+  let generatorEnabled = bool("jwe-token-generator") && allowJwe && httpServed;
+  const generatorKey = str("jwe-token-generator-key");
+  if (generatorEnabled && !loopback && generatorKey === undefined) {
+    // Anyone who can reach the server could mint tokens for any ClickHouse user it can reach.
+    if (resolved.get("jwe-token-generator")?.origin === "default") {
+      generatorEnabled = false;
+      warnings.push(
+        `the token generator is off: --address=${address} is not a loopback address and no ` +
+          `${describeOption(spec("jwe-token-generator-key"))} is set`,
+      );
+    } else {
+      conflict(
+        "jwe-token-generator-key",
+        `the token generator (${describeOption(spec("jwe-token-generator"))}) on the non-loopback address ` +
+          `${address} needs an operator key: give ${describeOption(spec("jwe-token-generator-key"))}`,
+      );
+    }
+  }
+  if (httpServed && !loopback && list("allowed-hosts") === undefined) {
+    warnings.push(
+      `listening on ${address} without ${describeOption(spec("allowed-hosts"))}: any Host header is accepted, ` +
+        "so DNS-rebinding protection is off; list the names clients use (and --allowed-origins for browsers)",
+    );
+  }
+
   const config: ServerConfig = {
     http: {
       transports,
-      address: strOr("address", "127.0.0.1"),
+      address,
       port: int("port"),
       corsOrigin: str("cors-origin"),
       allowedHosts: list("allowed-hosts"),
@@ -394,6 +424,7 @@ function build(resolved: Map<OptionName, Resolved>, quickstart: boolean): Config
       maxBodyBytes: int("max-body-bytes"),
       maxSseSessions: int("max-sse-sessions"),
       maxSseSessionsPerToken: int("max-sse-sessions-per-token"),
+      maxConcurrentCallsPerToken: int("max-concurrent-calls-per-token"),
       sseKeepAliveMs: int("sse-keep-alive") * 1000,
       shutdownGraceMs: int("shutdown-grace") * 1000,
       requestTimeoutMs: int("request-timeout") * 1000,
@@ -405,6 +436,7 @@ function build(resolved: Map<OptionName, Resolved>, quickstart: boolean): Config
       jwtSecretKey: allowJwe ? jwtSecret : undefined,
       clockToleranceSeconds: int("jwe-clock-tolerance"),
       maxTokenBytes: int("jwe-max-token-bytes"),
+      maxTokenLifetimeSeconds: int("jwe-max-token-lifetime"),
       fillFromDefault: bool("jwe-fill-from-default"),
     },
     clickhouse: {
@@ -436,8 +468,8 @@ function build(resolved: Map<OptionName, Resolved>, quickstart: boolean): Config
       allowedTlsDirs: list("clickhouse-allowed-tls-dirs"),
     },
     generator: {
-      enabled: bool("jwe-token-generator"),
-      operatorKey: str("jwe-token-generator-key"),
+      enabled: generatorEnabled,
+      operatorKey: generatorKey,
     },
     logLevel: strOr("log-level", "info") as LogLevel,
   };

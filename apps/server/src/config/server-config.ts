@@ -39,6 +39,7 @@ export interface JweConfig {
   jwtSecretKey?: string;
   clockToleranceSeconds: number; // default 30
   maxTokenBytes: number; // default 16384
+  maxTokenLifetimeSeconds: number; // default 2_592_000 (30 days): a later exp is refused, never minted
   /** Operator opt-in: fill a token's missing connection fields from the default ClickHouse. Default false. */
   fillFromDefault: boolean;
 }
@@ -51,7 +52,8 @@ export interface PoolConfig {
 }
 
 export interface GeneratorConfig {
-  enabled: boolean; // default true (as the reference), only meaningful with JWE on
+  /** Default false (pnpm start: true); only meaningful with JWE on. Off a loopback address it requires operatorKey. */
+  enabled: boolean;
   operatorKey?: string; // when set, POST /jwe-token-generator requires Authorization: Bearer <key>
 }
 
@@ -60,11 +62,12 @@ export interface HttpConfig {
   address: string; // --address, MCP_ADDRESS, default "127.0.0.1"
   port: number; // --port, MCP_PORT, default 8080
   corsOrigin?: string; // --cors-origin, MCP_CORS_ORIGIN; undefined = no CORS headers
-  allowedHosts?: string[]; // Host header allow-list (DNS rebinding); undefined = any
-  allowedOrigins?: string[]; // Origin allow-list; undefined = any
+  allowedHosts?: string[]; // Host header allow-list (DNS rebinding); undefined = loopback only on a loopback address, else any
+  allowedOrigins?: string[]; // Origin allow-list; undefined = loopback only on a loopback address, else any
   maxBodyBytes: number; // default 1 MiB -> 413 above
   maxSseSessions: number; // total open SSE sessions, default 1000
   maxSseSessionsPerToken: number; // open SSE sessions per token (JWE), default 100 -> 429 above
+  maxConcurrentCallsPerToken: number; // MCP requests running at once per token (JWE), default 8 -> 429 above
   sseKeepAliveMs: number; // default 15_000
   shutdownGraceMs: number; // default 10_000
   requestTimeoutMs: number; // headers and body must arrive within this, default 30_000

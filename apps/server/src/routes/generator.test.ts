@@ -1,3 +1,7 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { verifyToken } from "@mcp/jwe";
 import { harness } from "@mcp/test-harness";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -45,6 +49,29 @@ async function generate(
   const json = (await response.json()) as Record<string, string>;
   if (json.token) markSensitive(json.token);
   return { status: response.status, json, headers: response.headers };
+}
+
+/** A POST with exactly these headers (fetch does not let a page, or a test, set Host). */
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: "POST", headers: { "Content-Type": "application/json", ...headers } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 describe("POST /jwe-token-generator", () => {
@@ -120,21 +147,118 @@ describe("POST /jwe-token-generator", () => {
     );
   });
 
-  it("403: when JWE is off", async () => {
+  it("404: when JWE is off (there is nothing to mint)", async () => {
     const open = await start({ jwe: { allow: false, jweSecretKeys: [] } });
     const { status, json } = await generate(open, claimsBody());
-    expect(status).toBe(403);
-    expect(json.error_description).toMatch(/JWE/);
+    expect(status).toBe(404);
+    expect(json.error).toBe("not_found");
   });
 
-  it("403: a host outside the allow-list; allowed hosts and ranges pass", async () => {
-    const restricted = await start({ pool: { allowedHosts: ["127.0.0.0/8", "db.internal"] } });
+  it("403: a host or port outside the allow-list; allowed hosts, ports and ranges pass", async () => {
+    const port = harness().httpPort;
+    const restricted = await start({ pool: { allowedHosts: [`127.0.0.0/8:${port}`, "db.internal"] } });
     const refused = await generate(restricted, claimsBody({ host: "evil.example.com" }));
     expect(refused.status).toBe(403);
     expect(refused.json.error).toBe("host_not_allowed");
+    expect(refused.json.error_description).not.toContain("db.internal"); // the rules stay private
     expect((await generate(restricted, claimsBody({ host: "169.254.169.254" }))).status).toBe(403);
     expect((await generate(restricted, claimsBody({ host: "127.0.0.1" }))).status).toBe(200);
-    expect((await generate(restricted, claimsBody({ host: "db.internal" }))).status).toBe(200);
+    // The port scan of loopback from the report: another port of an allowed host is refused.
+    for (const other of [22, 6379, port + 1]) {
+      const scan = await generate(restricted, claimsBody({ host: "127.0.0.1", port: other }));
+      expect(scan.status).toBe(403);
+      expect(scan.json.error).toBe("host_not_allowed");
+    }
+    // A rule without a port allows the standard ClickHouse ports only (the default port follows the protocol).
+    expect((await generate(restricted, claimsBody({ host: "db.internal", port: undefined }))).status).toBe(
+      200,
+    );
+    expect(
+      (await generate(restricted, claimsBody({ host: "db.internal", port: undefined, protocol: "tcp" })))
+        .status,
+    ).toBe(200);
+    expect((await generate(restricted, claimsBody({ host: "db.internal", port: 8080 }))).status).toBe(403);
+  });
+
+  it("403: TLS file paths outside the allowed directories, without touching the files", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gen-tls-"));
+    await writeFile(join(dir, "ca.pem"), "x");
+    const restricted = await start({ pool: { allowedTlsDirs: [dir] } });
+    const tls = { tls_enabled: true };
+    for (const file of ["/etc/passwd", `${dir}/../../etc/shadow`, "/root/.ssh/id_rsa"]) {
+      const refused = await generate(restricted, claimsBody({ ...tls, tls_ca_cert: file }));
+      expect(refused.status).toBe(403);
+      expect(refused.json.error).toBe("tls_file_not_allowed");
+      expect(refused.json.error_description).not.toContain(file);
+    }
+    const pair = claimsBody({
+      ...tls,
+      tls_client_cert: join(dir, "ca.pem"),
+      tls_client_key: "/etc/ssl/private/k",
+    });
+    expect((await generate(restricted, pair)).status).toBe(403);
+    expect(
+      (await generate(restricted, claimsBody({ ...tls, tls_ca_cert: join(dir, "ca.pem") }))).status,
+    ).toBe(200);
+  });
+
+  it("415: anything but Content-Type: application/json (no cross-site simple request mints)", async () => {
+    for (const contentType of [
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data",
+      "",
+    ]) {
+      const response = await fetch(`${server.url}/jwe-token-generator`, {
+        method: "POST",
+        headers: contentType ? { "Content-Type": contentType } : {},
+        body: JSON.stringify(claimsBody()),
+      });
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({ error: "unsupported_media_type" });
+    }
+    expect(
+      (await generate(server, claimsBody(), { "Content-Type": "application/json; charset=utf-8" })).status,
+    ).toBe(200);
+  });
+
+  it("400: never mints past the maximum token lifetime", async () => {
+    for (const expiry of [31_536_000, 30 * 86_400 + 1]) {
+      const { status, json } = await generate(server, claimsBody({ expiry }));
+      expect(status).toBe(400);
+      expect(json.error_description).toMatch(
+        /"expiry" must be at most 2592000 seconds \(the maximum token lifetime\)/,
+      );
+    }
+    const short = await start({ jwe: { maxTokenLifetimeSeconds: 600 } });
+    expect((await generate(short, claimsBody({ expiry: 601 }))).status).toBe(400);
+    const month = await generate(server, claimsBody({ expiry: 30 * 86_400 }));
+    expect(month.status).toBe(200);
+  });
+
+  it("403: a foreign Host or Origin (DNS rebinding, cross-site pages) before anything runs", async () => {
+    const port = new URL(server.url).port;
+    for (const headers of [
+      { Host: `evil.example:${port}` },
+      { Host: `127.0.0.1:${Number(port) + 1}` },
+      { Origin: "http://evil.example" },
+      { Origin: "null" },
+    ]) {
+      const response = await rawPost(
+        `${server.url}/jwe-token-generator`,
+        headers,
+        JSON.stringify(claimsBody()),
+      );
+      expect(response.status, JSON.stringify(headers)).toBe(403);
+      expect(response.body).not.toContain("token");
+    }
+    const local = await rawPost(
+      `${server.url}/jwe-token-generator`,
+      { Host: `localhost:${port}`, Origin: "http://localhost:3000" },
+      JSON.stringify(claimsBody()),
+    );
+    expect(local.status).toBe(200);
+    markSensitive((JSON.parse(local.body) as { token: string }).token);
   });
 
   it("404: when switched off", async () => {

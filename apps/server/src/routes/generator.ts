@@ -1,15 +1,18 @@
 import { timingSafeEqual } from "node:crypto";
-import { createHostPolicy, isDatabaseError } from "@mcp/clickhouse";
-import { isTokenError, type MintableClaims, mintToken, parseClaims } from "@mcp/jwe";
+import { createConnectionPolicy, isDatabaseError } from "@mcp/clickhouse";
+import {
+  DEFAULT_EXPIRES_IN,
+  isTokenError,
+  type MintableClaims,
+  mintToken,
+  parseClaims,
+  type TokenClaims,
+} from "@mcp/jwe";
 import type { Context } from "hono";
 import type { Logger } from "pino";
-import { tokenDigest } from "../auth/authenticate.js";
+import { connectionFromClaims, tokenDigest } from "../auth/authenticate.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { type HttpError, httpError, jsonResponse } from "../http-errors.js";
-
-const DEFAULT_EXPIRY_SECONDS = 3600;
-/** Tokens from the endpoint live at most a year; longer lifetimes are a CLI decision. */
-const MAX_EXPIRY_SECONDS = 31_536_000;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -26,29 +29,48 @@ function operatorKeyMatches(header: string | undefined, key: string): boolean {
   return timingSafeEqual(tokenDigest(match[1]), tokenDigest(key));
 }
 
+/** How a refusal of the pool's connection policy is answered: which field, never the rules. */
+function policyRefusal(error: unknown): HttpError | undefined {
+  if (!isDatabaseError(error)) return undefined;
+  switch (error.code) {
+    case "HOST_NOT_ALLOWED":
+      return httpError(
+        403,
+        "host_not_allowed",
+        "the host and port are not in the server's list of allowed ClickHouse hosts",
+      );
+    case "TLS_FILE_NOT_ALLOWED":
+      return httpError(
+        403,
+        "tls_file_not_allowed",
+        "a TLS file is outside the directories the server allows for TLS files",
+      );
+    default:
+      return badRequest(error.message);
+  }
+}
+
 /**
  * `POST /jwe-token-generator`, as the reference documents it: a JSON body with the claims plus
  * `expiry` (seconds, 0 or absent = 3600), answered with `{"token": ...}`. Stricter than the
- * reference: it can be switched off (404), can require an operator key, and refuses hosts
- * outside the ClickHouse host allow-list, so it cannot mint tokens aimed at arbitrary hosts.
+ * reference: off unless enabled (the route does not exist), an operator key when configured (and
+ * always off a loopback address, see config), `Content-Type: application/json` only (a
+ * cross-site form or `text/plain` post cannot reach it without a CORS preflight), the pool's own
+ * host (with port) and TLS-directory policy, and never past the maximum token lifetime.
  */
 export function createGeneratorHandler(
   config: ServerConfig,
   logger: Logger,
 ): (c: Context) => Promise<Response> {
-  const checkHost = createHostPolicy(config.pool.allowedHosts);
+  const checkConnection = createConnectionPolicy({
+    allowedHosts: config.pool.allowedHosts,
+    allowedTlsDirs: config.pool.allowedTlsDirs,
+  });
+  const maxLifetime = config.jwe.maxTokenLifetimeSeconds;
 
-  const handler = async (c: Context): Promise<Response> => {
-    if (!config.generator.enabled)
-      return jsonResponse(httpError(404, "not_found", "the token generator is disabled"));
-    if (c.req.method !== "POST") {
-      return jsonResponse(httpError(405, "method_not_allowed", "use POST", { Allow: "POST" }));
-    }
-    if (!config.jwe.allow) {
-      return jsonResponse(httpError(403, "forbidden", "JWE authentication is not enabled on this server"));
-    }
+  return async (c: Context): Promise<Response> => {
     const jweSecret = config.jwe.jweSecretKeys[0];
-    if (jweSecret === undefined) {
+    if (!config.jwe.allow || jweSecret === undefined) {
       return jsonResponse(httpError(403, "forbidden", "JWE authentication is not enabled on this server"));
     }
     if (config.generator.operatorKey !== undefined) {
@@ -60,6 +82,9 @@ export function createGeneratorHandler(
         );
       }
     }
+    if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
+      return jsonResponse(httpError(415, "unsupported_media_type", "Content-Type must be application/json"));
+    }
 
     let body: unknown;
     try {
@@ -70,13 +95,15 @@ export function createGeneratorHandler(
     if (!isPlainObject(body)) return jsonResponse(badRequest("the body must be a JSON object of claims"));
 
     const { expiry, ...rest } = body;
-    let expiresIn = DEFAULT_EXPIRY_SECONDS;
+    let expiresIn = DEFAULT_EXPIRES_IN;
     if (expiry !== undefined && expiry !== null) {
       if (typeof expiry !== "number" || !Number.isInteger(expiry) || expiry < 0) {
         return jsonResponse(badRequest('field "expiry" must be a non-negative integer number of seconds'));
       }
-      if (expiry > MAX_EXPIRY_SECONDS) {
-        return jsonResponse(badRequest(`field "expiry" must be at most ${MAX_EXPIRY_SECONDS} seconds`));
+      if (expiry > maxLifetime) {
+        return jsonResponse(
+          badRequest(`field "expiry" must be at most ${maxLifetime} seconds (the maximum token lifetime)`),
+        );
       }
       if (expiry > 0) expiresIn = expiry;
     }
@@ -92,25 +119,16 @@ export function createGeneratorHandler(
     if (claims.exp !== undefined) {
       return jsonResponse(badRequest('field "exp": use "expiry" (seconds from now) instead'));
     }
-    if (claims.host === undefined && !config.jwe.fillFromDefault) {
-      return jsonResponse(badRequest('field "host" is required'));
-    }
-    if (claims.host !== undefined) {
-      try {
-        checkHost(claims.host);
-      } catch (error) {
-        if (isDatabaseError(error) && error.code === "HOST_NOT_ALLOWED") {
-          return jsonResponse(
-            httpError(
-              403,
-              "host_not_allowed",
-              "the host is not in the server's list of allowed ClickHouse hosts",
-            ),
-          );
-        }
-        if (isDatabaseError(error)) return jsonResponse(badRequest(`field "host": ${error.message}`));
-        throw error;
-      }
+    // Judge the connection the server would really make: with --jwe-fill-from-default, the
+    // operator's fields fill the gaps first.
+    const connection = connectionFromClaims(claims as TokenClaims, config);
+    if ("code" in connection) return jsonResponse(badRequest('field "host" is required'));
+    try {
+      await checkConnection(connection);
+    } catch (error) {
+      const refusal = policyRefusal(error);
+      if (refusal) return jsonResponse(refusal);
+      throw error;
     }
 
     let token: string;
@@ -120,6 +138,7 @@ export function createGeneratorHandler(
         ...(config.jwe.jwtSecretKey === undefined ? {} : { jwtSecret: config.jwe.jwtSecretKey }),
         expiresIn,
         maxTokenBytes: config.jwe.maxTokenBytes,
+        maxTokenLifetime: maxLifetime,
       });
     } catch (error) {
       if (isTokenError(error)) return jsonResponse(badRequest(error.message));
@@ -131,5 +150,4 @@ export function createGeneratorHandler(
     );
     return c.json({ token });
   };
-  return handler;
 }

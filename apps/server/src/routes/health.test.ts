@@ -77,7 +77,8 @@ describe("/metrics", () => {
   it("exposes requests, tool calls, latency, pool stats, SSE sessions and rejections, with no token in any label", async () => {
     const server = await start();
     const token = await server.mint();
-    await fetch(`${server.url}/not-a-token/sse`).then((r) => r.body?.cancel());
+    await fetch(`${server.url}/not.a.token.at.all/sse`).then((r) => r.body?.cancel());
+    await fetch(`${server.url}/not-a-token/sse`).then((r) => r.body?.cancel()); // no token route: 404
     await using sse = await connectClient("sse", mcpUrl(server.url, "sse", token));
     await sse.callTool({ name: "execute_query", arguments: { query: "SELECT 1" } });
     await sse.callTool({
@@ -95,6 +96,7 @@ describe("/metrics", () => {
     expect(text).toMatch(/mcp_tool_calls_total\{tool="execute_query",outcome="error"\} 1/);
     expect(text).toMatch(/mcp_tool_call_duration_seconds_count\{tool="execute_query"\} 2/);
     expect(text).toMatch(/mcp_tool_call_duration_seconds_bucket\{tool="execute_query",le="\+Inf"\} 2/);
+    expect(text).toMatch(/mcp_http_requests_total\{method="GET",route="\/<redacted>\/sse",status="404"\} 1/);
     expect(text).toMatch(/mcp_token_rejections_total\{reason="TOKEN_MALFORMED"\} 1/);
     expect(text).toMatch(/mcp_sse_sessions_open 1/);
     expect(text).toMatch(/mcp_clickhouse_pool_size 1/);
@@ -102,5 +104,6 @@ describe("/metrics", () => {
     expect(text).not.toContain(token);
     expect(text).not.toContain(harness().users.password.password);
     expect(text).not.toContain("not-a-token");
+    expect(text).not.toContain("not.a.token");
   });
 });

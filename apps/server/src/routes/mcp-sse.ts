@@ -3,7 +3,8 @@ import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
 import type { Authenticator } from "../auth/authenticate.js";
-import { httpError, jsonResponse } from "../http-errors.js";
+import type { TokenCallLimiter } from "../call-limiter.js";
+import { httpError, jsonResponse, tooManyCalls } from "../http-errors.js";
 import type { InFlight } from "../in-flight.js";
 import type { Metrics } from "../metrics.js";
 import { SseServerTransport } from "../transports/sse-transport.js";
@@ -31,6 +32,12 @@ export interface SseRoutesOptions {
   keepAliveMs: number;
   /** Counts unanswered requests, so shutdown can wait for their answers to be sent. */
   inFlight: InFlight;
+  /** Per-token cap on requests running at once, shared with Streamable HTTP. */
+  calls: TokenCallLimiter;
+  /** The clock tokens are judged by: a session ends when its token expires. */
+  now: () => Date;
+  /** Seconds a token is still accepted after its exp (the verifier's clock tolerance). */
+  clockToleranceSeconds: number;
   isShuttingDown: () => boolean;
 }
 
@@ -42,8 +49,15 @@ export interface SseRoutes {
   closeAll(): Promise<void>;
 }
 
+// setTimeout's longest delay (~24.8 days); a later expiry re-arms the timer when it fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function shuttingDown(): Response {
   return jsonResponse(httpError(503, "shutting_down", "the server is shutting down", { "Retry-After": "5" }));
+}
+
+function isRequest(body: unknown): boolean {
+  return typeof body === "object" && body !== null && "method" in body && "id" in body;
 }
 
 /**
@@ -59,6 +73,12 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
   const perToken = new Map<string, number>();
 
   async function open(c: Context): Promise<Response> {
+    // Hono runs GET handlers for HEAD and drops the body: a stream opened for HEAD would never be read.
+    if (c.req.method === "HEAD") {
+      return jsonResponse(
+        httpError(405, "method_not_allowed", "open the SSE stream with GET", { Allow: "GET" }),
+      );
+    }
     if (options.isShuttingDown()) return shuttingDown();
     const pathToken = c.req.param("token");
     const outcome = await authenticator.authenticate(pathToken, c.req.raw.headers);
@@ -129,17 +149,46 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
       const server = options.createServer(auth, { logger: sessionLogger });
       metrics.sseSessionOpened();
       sessionLogger.info({ tokenSource: auth.tokenSource ?? "none" }, "SSE session opened");
+      const expiry = auth.claims ? endAtExpiry(transport, auth.claims.exp) : undefined;
       try {
         await server.connect(transport);
         await transport.closed;
       } catch (error) {
         sessionLogger.warn({ errName: (error as Error)?.name }, "SSE session failed");
       } finally {
+        clearTimeout(expiry?.timer);
         release();
         metrics.sseSessionClosed();
         await server.close().catch(() => {});
-        sessionLogger.info({ durationMs: Math.round(performance.now() - started) }, "SSE session closed");
+        sessionLogger.info(
+          {
+            durationMs: Math.round(performance.now() - started),
+            ...(expiry?.fired && { reason: "token expired" }),
+          },
+          "SSE session closed",
+        );
       }
+    }
+
+    /**
+     * Ends the stream when the token stops being accepted (exp plus the clock tolerance), so an
+     * open stream never outlives its token; the client then has to come back with a fresh one.
+     */
+    function endAtExpiry(transport: SseServerTransport, exp: number) {
+      const state: { timer?: ReturnType<typeof setTimeout>; fired: boolean } = { fired: false };
+      const endMs = (exp + options.clockToleranceSeconds) * 1000;
+      const arm = () => {
+        const delay = endMs - options.now().getTime();
+        if (delay <= 0) {
+          state.fired = true;
+          void transport.close();
+          return;
+        }
+        state.timer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
+        state.timer.unref();
+      };
+      arm();
+      return state;
     }
   }
 
@@ -173,8 +222,18 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
     } catch {
       return jsonResponse(httpError(400, "invalid_request", "the body is not valid JSON"));
     }
+    // A request holds a slot of its token's cap until it is answered; notifications and replies do not.
+    const tokenKey = outcome.auth.tokenDigest?.toString("hex");
+    const release = tokenKey !== undefined && isRequest(body) ? options.calls.tryAcquire(tokenKey) : () => {};
+    if (release === undefined) {
+      logger.warn(
+        { sessionId, maxPerToken: options.calls.maxPerToken },
+        "concurrent call limit per token reached",
+      );
+      return jsonResponse(tooManyCalls(options.calls.maxPerToken));
+    }
     try {
-      session.transport.receive(body);
+      session.transport.receive(body, release);
     } catch {
       return jsonResponse(httpError(400, "invalid_request", "the body is not a JSON-RPC message"));
     }

@@ -1,9 +1,11 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Context } from "hono";
 import type { Logger } from "pino";
-import type { Authenticator } from "../auth/authenticate.js";
-import { httpError, jsonResponse } from "../http-errors.js";
+import type { Authenticator, RequestAuth } from "../auth/authenticate.js";
+import type { TokenCallLimiter } from "../call-limiter.js";
+import { httpError, jsonResponse, tooManyCalls } from "../http-errors.js";
 import type { InFlight } from "../in-flight.js";
+import { withoutErrorPrefix } from "../mcp/wire-errors.js";
 import type { Metrics } from "../metrics.js";
 import { type McpServerFactory, rejectToken } from "./mcp-shared.js";
 
@@ -15,6 +17,8 @@ export interface StreamableRoutesOptions {
   maxBodyBytes: number;
   /** Counts requests being answered, so shutdown can wait for them; its signal aborts them. */
   inFlight: InFlight;
+  /** Per-token cap on requests running at once, shared with SSE. */
+  calls: TokenCallLimiter;
   isShuttingDown: () => boolean;
   /** The request's abort signal, taken before any middleware wrapped the request. */
   requestSignal: (c: Context) => AbortSignal;
@@ -42,7 +46,7 @@ function whenAborted(signal: AbortSignal, done: AbortSignal): Promise<Response> 
 export function createStreamableHandler(options: StreamableRoutesOptions) {
   const { authenticator, logger, metrics } = options;
 
-  return async (c: Context): Promise<Response> => {
+  return async function handle(c: Context): Promise<Response> {
     if (c.req.method !== "POST") {
       return jsonResponse(
         httpError(405, "method_not_allowed", "this server is stateless: only POST is supported", {
@@ -57,10 +61,23 @@ export function createStreamableHandler(options: StreamableRoutesOptions) {
     }
     const outcome = await authenticator.authenticate(c.req.param("token"), c.req.raw.headers);
     if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
+    const tokenKey = outcome.auth.tokenDigest?.toString("hex");
+    const release = tokenKey === undefined ? () => {} : options.calls.tryAcquire(tokenKey);
+    if (release === undefined) {
+      logger.warn({ maxPerToken: options.calls.maxPerToken }, "concurrent call limit per token reached");
+      return jsonResponse(tooManyCalls(options.calls.maxPerToken));
+    }
+    try {
+      return await serve(c, outcome.auth);
+    } finally {
+      release();
+    }
+  };
 
+  async function serve(c: Context, auth: RequestAuth): Promise<Response> {
     // A client that hangs up aborts this signal, which cancels the running query.
     const requestSignal = options.requestSignal(c);
-    const server = options.createServer(outcome.auth, {
+    const server = options.createServer(auth, {
       logger: logger.child({ reqId: c.get("requestId") }),
       signal: requestSignal,
     });
@@ -69,6 +86,8 @@ export function createStreamableHandler(options: StreamableRoutesOptions) {
       enableJsonResponse: true,
       maxRequestBodySize: options.maxBodyBytes,
     });
+    const send = transport.send.bind(transport);
+    transport.send = (message, sendOptions) => send(withoutErrorPrefix(message), sendOptions);
     return options.inFlight.track(async () => {
       const settled = new AbortController();
       try {
@@ -82,5 +101,5 @@ export function createStreamableHandler(options: StreamableRoutesOptions) {
         await server.close().catch(() => {});
       }
     });
-  };
+  }
 }

@@ -48,6 +48,7 @@ export function testConfig(overrides: DeepPartial<ServerConfig> = {}): ServerCon
       maxBodyBytes: 1024 * 1024,
       maxSseSessions: 1000,
       maxSseSessionsPerToken: 100,
+      maxConcurrentCallsPerToken: 8,
       sseKeepAliveMs: 15_000,
       shutdownGraceMs: 2_000,
       requestTimeoutMs: 30_000,
@@ -58,6 +59,7 @@ export function testConfig(overrides: DeepPartial<ServerConfig> = {}): ServerCon
       jwtSecretKey: JWT_SECRET,
       clockToleranceSeconds: 0,
       maxTokenBytes: 16_384,
+      maxTokenLifetimeSeconds: 30 * 24 * 3600,
       fillFromDefault: false,
     },
     clickhouse: {
@@ -179,13 +181,22 @@ export async function startTestServer(overrides: DeepPartial<ServerConfig> = {})
     ...(config.pool.allowedTlsDirs && { allowedTlsDirs: config.pool.allowedTlsDirs }),
   });
   const clock = createClock();
-  const serverApp = createApp({ config, pool, logger, metrics, version: "0.0.0-test", now: clock.now });
+  let port: number | undefined;
+  const serverApp = createApp({
+    config,
+    pool,
+    logger,
+    metrics,
+    version: "0.0.0-test",
+    now: clock.now,
+    listeningPort: () => port,
+  });
   const server = serve({ fetch: serverApp.app.fetch, port: 0, hostname: "127.0.0.1" });
   await new Promise<void>((resolve) => {
     if (server.listening) resolve();
     else server.once("listening", () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
 
   let closed = false;
   const close = async () => {
@@ -219,6 +230,7 @@ export async function startTestServer(overrides: DeepPartial<ServerConfig> = {})
         ...(jwtSecret !== undefined && { jwtSecret }),
         ...(options.expiresIn !== undefined && { expiresIn: options.expiresIn }),
         currentDate: clock.now(),
+        maxTokenLifetime: config.jwe.maxTokenLifetimeSeconds,
       });
       markSensitive(token);
       return token;

@@ -6,6 +6,7 @@ import {
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { SSEStreamingApi } from "hono/streaming";
+import { withoutErrorPrefix } from "../mcp/wire-errors.js";
 
 export interface SseServerTransportOptions {
   sessionId: string;
@@ -84,7 +85,7 @@ export class SseServerTransport implements Transport {
     // is slow to take it: shutdown waits for work, then close() gives the stream a bounded time.
     if (("result" in message || "error" in message) && message.id !== undefined) this.#settle(message.id);
     // JSON.stringify never emits a raw newline, so one data line carries the whole message.
-    await this.#write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    await this.#write(`event: message\ndata: ${JSON.stringify(withoutErrorPrefix(message))}\n\n`);
   }
 
   /** Writes one frame, ending the session instead when the client leaves too much unread. */
@@ -104,21 +105,35 @@ export class SseServerTransport implements Transport {
     }
   }
 
-  /** Delivers a message POSTed by the client; throws when it is not a JSON-RPC message. */
-  receive(body: unknown, extra?: MessageExtraInfo): void {
+  /**
+   * Delivers a message POSTed by the client; throws when it is not a JSON-RPC message. `release`
+   * is called once the message's work is over: when a request is answered, cancelled or the
+   * stream ends, at once for anything else.
+   */
+  receive(body: unknown, release: () => void = () => {}): void {
     const parsed = JSONRPCMessageSchema.safeParse(body);
-    if (!parsed.success) throw new TypeError("not a JSON-RPC message");
+    if (!parsed.success) {
+      release();
+      throw new TypeError("not a JSON-RPC message");
+    }
     const message = parsed.data;
+    let tracked = false;
     if ("method" in message) {
-      if ("id" in message && this.#options.onRequest && !this.#pending.has(message.id)) {
-        this.#pending.set(message.id, this.#options.onRequest());
+      if ("id" in message && !this.#pending.has(message.id)) {
+        const endInFlight = this.#options.onRequest?.();
+        this.#pending.set(message.id, () => {
+          endInFlight?.();
+          release();
+        });
+        tracked = true;
       } else if (message.method === "notifications/cancelled") {
         // A cancelled request is never answered.
         const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
         if (requestId !== undefined) this.#settle(requestId);
       }
     }
-    this.onmessage?.(message, extra);
+    if (!tracked) release();
+    this.onmessage?.(message);
   }
 
   #settle(id: RequestId): void {
