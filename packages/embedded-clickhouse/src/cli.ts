@@ -66,6 +66,11 @@ async function main(): Promise<void> {
     `  HTTP:  ${server.url}`,
     `  TCP:   127.0.0.1:${server.tcpPort}`,
     `  Data:  ${server.dataDir}${values["data-dir"] === undefined ? " (removed on exit)" : ""}`,
+    `  Files: ${server.userFilesDir} (relative file() paths)${
+      server.sandboxed
+        ? "; the engine can reach no file outside it and the data directory"
+        : "; NOT CONFINED: the engine's users can read and write any file this process can"
+    }`,
     ...server.users.map(
       (user) => `  User:  ${user.name} / ${user.password} (${user.profile ?? "readwrite"})`,
     ),

@@ -30,6 +30,11 @@ describe("renderUsersXml", () => {
     expect(xml).not.toMatch(/<app>.*access_management.*<\/app>/);
   });
 
+  it("makes the engine's own password-less user readonly=1 for network logins", () => {
+    expect(xml).toMatch(/<default><password><\/password><profile>engine_session<\/profile>/);
+    expect(xml).toContain("<engine_session><readonly>1</readonly></engine_session>");
+  });
+
   it("escapes paths in the main config", () => {
     const config = renderConfigXml({ usersXml: "/tmp/a&b/users.xml", userFiles: "/tmp/u", tmp: "/tmp/t/" });
     expect(config).toContain("<users_config>/tmp/a&amp;b/users.xml</users_config>");

@@ -16,6 +16,9 @@ export interface EmbeddedUser {
  */
 export const ENGINE_USER = "default";
 
+/** The profile of ENGINE_USER: readonly=1 (see renderUsersXml). */
+const ENGINE_PROFILE = "engine_session";
+
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function validateUsers(users: readonly EmbeddedUser[]): void {
@@ -68,12 +71,16 @@ function userXml(user: EmbeddedUser, admin: boolean): string {
 
 /** users.xml: passwords are stored as SHA-256 only. */
 export function renderUsersXml(users: readonly EmbeddedUser[], adminName: string): string {
-  // The engine's own session needs only to open the listeners and read its stdin; anyone
-  // reaching it over the network as `default` gets nothing more than that.
+  // The engine's own session needs only to open the listeners and read its stdin (a temporary
+  // File table). Anyone on the loopback interface can log in as `default` too (its session's
+  // address counts as local, so no <networks> rule tells them apart), so its profile is
+  // readonly=1: over the network it cannot create that kind of table (which would read and write
+  // files), stop the listeners or lift readonly. The engine's own session gets `--readonly=0` on
+  // the command line, which only it receives.
   const engineUser = [
     `<${ENGINE_USER}>`,
     "<password></password>",
-    "<profile>default</profile>",
+    `<profile>${ENGINE_PROFILE}</profile>`,
     "<quota>default</quota>",
     "<networks><ip>127.0.0.1</ip><ip>::1</ip></networks>",
     "<grants><query>GRANT SYSTEM LISTEN, CREATE ARBITRARY TEMPORARY TABLE ON *.*, TABLE ENGINE ON File</query></grants>",
@@ -85,6 +92,7 @@ export function renderUsersXml(users: readonly EmbeddedUser[], adminName: string
     <default/>
     <readonly><readonly>1</readonly></readonly>
     <readonly2><readonly>2</readonly></readonly2>
+    <${ENGINE_PROFILE}><readonly>1</readonly></${ENGINE_PROFILE}>
   </profiles>
   <quotas><default/></quotas>
   <users>

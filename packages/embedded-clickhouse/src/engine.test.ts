@@ -1,8 +1,11 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CHILD_PROGRAM, locateEngine } from "./engine.js";
 import { EmbeddedClickHouseError, ENGINE_PACKAGE_VERSION } from "./index.js";
+import { type SandboxPolicy, SYSTEM_READ_ONLY, SYSTEM_READ_WRITE } from "./sandbox.js";
 
 describe("locateEngine", () => {
   it("explains that other platforms need a real ClickHouse", () => {
@@ -35,10 +38,11 @@ describe("locateEngine", () => {
 // Smoke test of the undocumented entry point: an engine upgrade that changes
 // chdb_query_cmdline's contract (argv in, result with an error string out) fails here.
 describe("chdb_query_cmdline", () => {
-  const run = async (args: string[]) => {
+  const run = async (args: string[], policy: SandboxPolicy | null = null) => {
     const { spawn } = await import("node:child_process");
     const { library, ffiModule } = locateEngine();
-    const child = spawn(process.execPath, ["-e", CHILD_PROGRAM, ffiModule, library, JSON.stringify(args)], {
+    const argv = ["-e", CHILD_PROGRAM, ffiModule, library, JSON.stringify(args), JSON.stringify(policy)];
+    const child = spawn(process.execPath, argv, {
       stdio: ["ignore", "pipe", "pipe"],
       env: {},
     });
@@ -64,6 +68,27 @@ describe("chdb_query_cmdline", () => {
     const { stdout, stderr } = await run(["clickhouse", "--query=SELECT no_such_function()"]);
     expect(stdout).toBe("");
     expect(stderr).toMatch(/Code: 46\. DB::Exception/);
+  });
+
+  it("confines the engine's files when given a sandbox policy", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "embedded-ch-test-"));
+    try {
+      const policy = { readWrite: [dir, ...SYSTEM_READ_WRITE], readOnly: [...SYSTEM_READ_ONLY] };
+      const passwd = "--query=SELECT * FROM file('/etc/passwd', 'LineAsString') LIMIT 1";
+      const confined = await run(["clickhouse", `--path=${dir}/`, passwd], policy);
+      expect(confined.stdout).toBe("");
+      expect(confined.stderr).toMatch(/Cannot open file \/etc\/passwd: .*errno: 13/);
+      const own = `--query=INSERT INTO FUNCTION file('${dir}/own.tsv') SELECT 42; SELECT * FROM file('${dir}/own.tsv')`;
+      expect(await run(["clickhouse", `--path=${dir}/`, "--multiquery", own], policy)).toEqual({
+        code: 0,
+        stdout: "42\n",
+        stderr: "",
+      });
+      const unconfined = await run(["clickhouse", `--path=${dir}/`, passwd]);
+      expect(unconfined.stdout).toMatch(/^root:/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("returns argument errors in the result", async () => {

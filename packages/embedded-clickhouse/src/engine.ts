@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { EmbeddedClickHouseError } from "./errors.js";
+import { SANDBOX_PROGRAM } from "./sandbox.js";
 
 /** Exact versions: `chdb_query_cmdline` is not a documented entry point, so upgrades are deliberate. */
 export const ENGINE_PACKAGE = "@chdb/lib-linux-x64-gnu";
@@ -74,13 +75,19 @@ export function locateEngine(libraryOverride?: string, platform = currentPlatfor
  * engine stops when the parent closes the pipe or dies.
  * Query errors are printed on stderr by the engine itself (the exit code stays 0); argument
  * errors come back in the result and exit 1. Query output, if any, goes to stdout.
- * argv: [ffi module path, libchdb.so path, JSON array of clickhouse-local arguments].
+ * Before the engine starts, the process confines its own file access (Landlock, see sandbox.ts)
+ * unless the policy is `null`; the library is loaded first, so it need not be reachable.
+ * argv: [ffi module path, libchdb.so path, JSON array of clickhouse-local arguments,
+ * JSON sandbox policy or null].
  */
 export const CHILD_PROGRAM = `"use strict";
-const [ffiPath, libraryPath, argsJson] = process.argv.slice(1);
+${SANDBOX_PROGRAM}
+const [ffiPath, libraryPath, argsJson, policyJson] = process.argv.slice(1);
 const ffi = require(ffiPath);
 const args = JSON.parse(argsJson);
+const policy = policyJson ? JSON.parse(policyJson) : null;
 ffi.open({ library: "chdb", path: libraryPath });
+if (policy) applySandbox(ffi, policy);
 const call = (funcName, retType, paramsType, paramsValue) =>
   ffi.load({ library: "chdb", funcName, retType, paramsType, paramsValue });
 const result = call("chdb_query_cmdline", ffi.DataType.External,

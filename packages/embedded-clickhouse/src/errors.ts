@@ -11,6 +11,8 @@ export type EmbeddedClickHouseErrorCode =
   | "START_TIMEOUT"
   /** The data directory cannot be created or written. */
   | "DATA_DIR_NOT_WRITABLE"
+  /** The kernel cannot confine the engine's file access (no Landlock); see `sandbox` in the README. */
+  | "SANDBOX_UNAVAILABLE"
   /** A query sent by this package (demo dataset, readiness probe) failed. */
   | "QUERY_FAILED";
 

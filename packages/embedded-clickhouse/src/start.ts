@@ -10,6 +10,13 @@ import { loadDemoDataset } from "./demo.js";
 import { CHILD_PROGRAM, locateEngine } from "./engine.js";
 import { EmbeddedClickHouseError } from "./errors.js";
 import { httpQuery } from "./http-query.js";
+import {
+  SANDBOX_ENV,
+  SANDBOX_UNAVAILABLE_MARKER,
+  type SandboxPolicy,
+  SYSTEM_READ_ONLY,
+  SYSTEM_READ_WRITE,
+} from "./sandbox.js";
 
 export interface StartOptions {
   /** Where databases are stored. Default: a fresh temporary directory, removed by `stop()`. A given directory is kept. */
@@ -29,6 +36,12 @@ export interface StartOptions {
   loadDemo?: boolean;
   /** Path of a libchdb.so to use instead of the one from the engine package. */
   libraryPath?: string;
+  /**
+   * Confine the engine's file access to its own directories (Landlock; Linux >= 5.19). Default:
+   * true, unless the environment variable `EMBEDDED_CLICKHOUSE_SANDBOX` is `off`. When the kernel
+   * cannot do it, `start` fails with `SANDBOX_UNAVAILABLE` rather than run unconfined.
+   */
+  sandbox?: boolean;
 }
 
 export interface EmbeddedClickHouse extends AsyncDisposable {
@@ -37,6 +50,13 @@ export interface EmbeddedClickHouse extends AsyncDisposable {
   httpPort: number;
   tcpPort: number;
   dataDir: string;
+  /**
+   * Where relative paths of `file()`, `INSERT INTO FUNCTION file()` and `ENGINE=File` point (the
+   * engine's working directory). Removed by `stop()`.
+   */
+  userFilesDir: string;
+  /** Whether the engine's file access is confined (see `StartOptions.sandbox`). */
+  sandboxed: boolean;
   /** Every configured user, the admin included (last). */
   users: EmbeddedUser[];
   /** The admin: full access, may create databases. */
@@ -132,7 +152,8 @@ async function freePort(): Promise<number> {
 
 async function ensureWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    // Only the owner: tables, and whatever file() writes, may be private.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const probe = path.join(dir, `.write-probe-${randomBytes(6).toString("hex")}`);
     await writeFile(probe, "");
     await rm(probe);
@@ -150,12 +171,21 @@ interface Engine {
   stderrTail(): string;
 }
 
-function spawnEngine(ffiModule: string, library: string, args: string[]): Engine {
-  const child = spawn(process.execPath, ["-e", CHILD_PROGRAM, ffiModule, library, JSON.stringify(args)], {
+function spawnEngine(
+  ffiModule: string,
+  library: string,
+  args: string[],
+  cwd: string,
+  policy: SandboxPolicy | null,
+): Engine {
+  const argv = ["-e", CHILD_PROGRAM, ffiModule, library, JSON.stringify(args), JSON.stringify(policy)];
+  const child = spawn(process.execPath, argv, {
     // stdin is the lifeline: the engine's last query reads it until EOF, which comes when we
     // close it or when this process dies for any reason.
     stdio: ["pipe", "ignore", "pipe"],
     env: {},
+    // clickhouse-local resolves relative file() paths against its working directory.
+    cwd,
   });
   let tail = "";
   child.stderr?.setEncoding("utf8");
@@ -181,6 +211,17 @@ function isPortInUse(stderr: string): boolean {
 const ENGINE_EXCEPTION = /Code: \d+\. DB::Exception/;
 
 function startFailure(stderr: string, ports: string, exitCode?: number | null): EmbeddedClickHouseError {
+  const sandbox = stderr.indexOf(SANDBOX_UNAVAILABLE_MARKER);
+  if (sandbox >= 0) {
+    const why = stderr
+      .slice(sandbox + SANDBOX_UNAVAILABLE_MARKER.length)
+      .split("\n")[0]
+      ?.trim();
+    return new EmbeddedClickHouseError(
+      "SANDBOX_UNAVAILABLE",
+      `Cannot confine the ClickHouse engine's file access: ${why}. Without that, its users could read and write any file this process can. To run it unconfined anyway (only where no untrusted user reaches it), pass sandbox: false or set ${SANDBOX_ENV}=off.`,
+    );
+  }
   if (isPortInUse(stderr)) {
     return new EmbeddedClickHouseError("PORT_IN_USE", `A port is already in use (${ports}): ${stderr}`);
   }
@@ -256,6 +297,7 @@ export async function start(options: StartOptions = {}): Promise<EmbeddedClickHo
   const deadline = Date.now() + startTimeoutMs;
   const { users, admin } = resolveUsers(options.users ?? []);
   const enginePaths = locateEngine(options.libraryPath);
+  const sandboxed = options.sandbox ?? process.env[SANDBOX_ENV]?.toLowerCase() !== "off";
 
   await removeAbandonedRuntimeDirs();
   const runtimeDir = await mkdtemp(path.join(os.tmpdir(), RUNTIME_PREFIX));
@@ -266,32 +308,51 @@ export async function start(options: StartOptions = {}): Promise<EmbeddedClickHo
   try {
     await writeFile(path.join(runtimeDir, "owner.pid"), String(process.pid));
     await ensureWritableDir(dataDir);
-    const usersXml = path.join(runtimeDir, "users.xml");
-    const configXml = path.join(runtimeDir, "config.xml");
+    // The runtime directory (mkdtemp: 0700) holds conf/ (the config and users.xml with the
+    // password hashes; removed once the engine has read them), user_files/, tmp/ and, unless
+    // given, data/. The engine may reach only user_files/, tmp/ and the data directory.
+    const confDir = path.join(runtimeDir, "conf");
+    const usersXml = path.join(confDir, "users.xml");
+    const configXml = path.join(confDir, "config.xml");
     const userFiles = path.join(runtimeDir, "user_files");
     const tmp = path.join(runtimeDir, "tmp");
-    await Promise.all([mkdir(userFiles), mkdir(tmp)]);
+    await Promise.all([confDir, userFiles, tmp].map((dir) => mkdir(dir, { mode: 0o700 })));
     await writeFile(usersXml, renderUsersXml(users, admin.name), { mode: 0o600 });
     await writeFile(configXml, renderConfigXml({ usersXml, userFiles, tmp: `${tmp}/` }), { mode: 0o600 });
+    const policy: SandboxPolicy | null = sandboxed
+      ? {
+          readWrite: [dataDir, userFiles, tmp, ...SYSTEM_READ_WRITE],
+          readOnly: [confDir, ...SYSTEM_READ_ONLY],
+        }
+      : null;
 
     for (let attempt = 1; ; attempt++) {
       const httpPort = options.httpPort ?? (await freePort());
       let tcpPort = options.tcpPort ?? (await freePort());
       while (tcpPort === httpPort) tcpPort = await freePort();
       const url = `http://127.0.0.1:${httpPort}`;
-      engine = spawnEngine(enginePaths.ffiModule, enginePaths.library, [
-        "clickhouse",
-        `--config-file=${configXml}`,
-        `--path=${dataDir}/`,
-        `--http_port=${httpPort}`,
-        `--tcp_port=${tcpPort}`,
-        "--listen_host=127.0.0.1",
-        "--input-format=LineAsString",
-        "--structure=line String",
-        "--multiquery",
-        // TCP first: once HTTP answers, both listeners have been opened (or have failed).
-        "--query=SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; SELECT count() FROM table FORMAT Null",
-      ]);
+      engine = spawnEngine(
+        enginePaths.ffiModule,
+        enginePaths.library,
+        [
+          "clickhouse",
+          `--config-file=${configXml}`,
+          `--path=${dataDir}/`,
+          `--http_port=${httpPort}`,
+          `--tcp_port=${tcpPort}`,
+          "--listen_host=127.0.0.1",
+          // The engine's own session only: the `default` user's profile is readonly=1 for
+          // everyone who logs in over the network (see renderUsersXml).
+          "--readonly=0",
+          "--input-format=LineAsString",
+          "--structure=line String",
+          "--multiquery",
+          // TCP first: once HTTP answers, both listeners have been opened (or have failed).
+          "--query=SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; SELECT count() FROM table FORMAT Null",
+        ],
+        userFiles,
+        policy,
+      );
       let version: string;
       try {
         version = await waitReady(engine, url, admin, deadline, `http ${httpPort}, tcp ${tcpPort}`);
@@ -315,6 +376,9 @@ export async function start(options: StartOptions = {}): Promise<EmbeddedClickHo
         throw error;
       }
       const running = engine;
+      // clickhouse-local reads its config and users once, at start: the password hashes need not
+      // stay on disk (nor be reachable through file() at all).
+      await rm(confDir, { recursive: true, force: true });
       // The engine must not keep this process alive: it follows us out through its stdin.
       running.child.unref();
       (running.child.stdin as unknown as Socket | null)?.unref();
@@ -342,6 +406,8 @@ export async function start(options: StartOptions = {}): Promise<EmbeddedClickHo
         httpPort,
         tcpPort,
         dataDir,
+        userFilesDir: userFiles,
+        sandboxed,
         users,
         admin,
         version,
