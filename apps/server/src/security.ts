@@ -73,9 +73,10 @@ export function hostOriginGuard(options: HostOriginGuardOptions): MiddlewareHand
   };
 
   return async (c, next) => {
-    // Without a Host header (HTTP/1.0, or an in-process request) the request URL carries it.
-    const host = c.req.header("host") ?? new URL(c.req.url).host;
-    if (!hostAllowed(host)) {
+    // Browsers always send Host, so a request without one (HTTP/1.0, an in-process request) is no
+    // rebinding attempt; Node itself refuses HTTP/1.1 without Host.
+    const host = c.req.header("host");
+    if (host !== undefined && !hostAllowed(host)) {
       return jsonResponse(httpError(403, "forbidden", "the Host header is not allowed"));
     }
     const origin = c.req.header("origin");

@@ -337,7 +337,7 @@ describe("slow requests (slowloris)", () => {
       const slowHeaders = open();
       trickle(
         slowHeaders,
-        `GET /sse HTTP/1.1\r\nHost: ${hostname}\r\nX-Padding: ${"p".repeat(500)}\r\n\r\n`,
+        `GET /sse HTTP/1.1\r\nHost: ${hostname}:${port}\r\nX-Padding: ${"p".repeat(500)}\r\n\r\n`,
         100,
       );
       const headersClosed = closedWithin(slowHeaders, LIMIT_MS);
@@ -345,7 +345,7 @@ describe("slow requests (slowloris)", () => {
       // Authenticated, so the handler really waits for the body.
       const slowBody = open();
       slowBody.write(
-        `POST /${await token()}/mcp HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
+        `POST /${await token()}/mcp HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n` +
           "Accept: application/json, text/event-stream\r\nContent-Length: 100000\r\n\r\n{",
       );
       trickle(slowBody, " ".repeat(100_000), 100);

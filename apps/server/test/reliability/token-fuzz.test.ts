@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createHash, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { connect } from "node:net";
-import { mintToken } from "@mcp/jwe";
+import { looksLikeCompactJwe, mintToken } from "@mcp/jwe";
 import { CompactEncrypt, CompactSign, importJWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -491,6 +491,8 @@ function request(
 interface Tally {
   requests: number;
   unauthorized: number;
+  /** Path segments not shaped like a compact JWE: no token route, 404. */
+  notFound: number;
   /** Refused by Node's HTTP parser before the app (request head too large): 431, or the socket cut. */
   httpLayer: number;
   controls: number;
@@ -536,6 +538,12 @@ async function fire(tally: Tally, target: Target, mutation: Mutation, sessionQue
       return undefined;
     }
   })();
+  // A path segment that is not shaped like a compact JWE is no token route at all: 404.
+  if (target.endsWith("-path") && !looksLikeCompactJwe(mutation.token)) {
+    if (response.status === 404 && json?.error === "not_found") tally.notFound++;
+    else tally.failures.push(`${mutation.kind} at ${target}: ${response.status} ${body.slice(0, 160)}`);
+    return;
+  }
   const ok =
     response.status === 401 &&
     json?.error === "invalid_token" &&
@@ -569,6 +577,7 @@ describe("token fuzzing", () => {
       const tally: Tally = {
         requests: 0,
         unauthorized: 0,
+        notFound: 0,
         httpLayer: 0,
         controls: 0,
         kinds: new Map(),
@@ -617,6 +626,7 @@ describe("token fuzzing", () => {
         tokens: run.done,
         requests: tally.requests,
         "401": tally.unauthorized,
+        "404 (path segment not token-shaped)": tally.notFound,
         "refused by the HTTP parser (431/cut)": tally.httpLayer,
         "genuine controls": tally.controls,
         kinds: tally.kinds.size,
@@ -660,37 +670,40 @@ describe("token fuzzing", () => {
         setTimeout(() => socket.end(), 500);
       });
     const latin1 = (text: string) => Buffer.from(text, "latin1");
+    const hostHeader = `127.0.0.1:${port}`;
     const heads: Buffer[] = [
       Buffer.concat([
         latin1("GET /"),
         Buffer.from([0xff, 0xfe, 0x80]),
-        latin1(`${token}/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
+        latin1(`${token}/sse HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`),
       ]),
-      latin1(`GET /${token}\u0000/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
+      latin1(`GET /${token}\u0000/sse HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`),
       Buffer.concat([
-        latin1("GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "),
+        latin1(`GET /sse HTTP/1.1\r\nHost: ${hostHeader}\r\nAuthorization: Bearer `),
         Buffer.from([0xc3, 0x28, 0xa0, 0xa1]),
         latin1("\r\n\r\n"),
       ]),
       latin1(
-        `GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token.slice(0, 40)}\r\n ${token.slice(40)}\r\n\r\n`,
+        `GET /sse HTTP/1.1\r\nHost: ${hostHeader}\r\nAuthorization: Bearer ${token.slice(0, 40)}\r\n ${token.slice(40)}\r\n\r\n`,
       ),
-      latin1(`GET /sse HTTP/1.1\r\nHost: x\r\nX-Altinity-MCP-Key: a\rb\r\n\r\n`),
-      latin1(`GET /sse HTTP/1.1\r\nHost: x\r\nX-Altinity-MCP-Key: \u0000${token}\r\n\r\n`),
+      latin1(`GET /sse HTTP/1.1\r\nHost: ${hostHeader}\r\nX-Altinity-MCP-Key: a\rb\r\n\r\n`),
+      latin1(`GET /sse HTTP/1.1\r\nHost: ${hostHeader}\r\nX-Altinity-MCP-Key: \u0000${token}\r\n\r\n`),
       latin1(
-        `POST /mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token.slice(0, -1)}\r\nContent-Length: 2\r\n\r\n{}`,
+        `POST /mcp HTTP/1.1\r\nHost: ${hostHeader}\r\nAuthorization: Bearer ${token.slice(0, -1)}\r\nContent-Length: 2\r\n\r\n{}`,
       ),
-      latin1(`GET /${"%".repeat(30)}/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
-      latin1(`GET /${token.slice(0, -4)}%ZZ%/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
+      latin1(`GET /${"%".repeat(30)}/sse HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`),
+      latin1(`GET /${token.slice(0, -4)}%ZZ%/sse HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`),
       latin1(`GET /sse HTTP/1.0\r\nAuthorization: Bearer ${"A".repeat(40)}\r\n\r\n`),
-      latin1(`GET http://evil.example/${token.slice(1)}/sse HTTP/1.1\r\nHost: x\r\n\r\n`),
+      latin1(`GET http://evil.example/${token.slice(1)}/sse HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`),
     ];
     const answers = await Promise.all(heads.map(raw));
     for (const answer of answers) {
       shown.add(answer);
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1]);
-      // 400 is Node's parser refusing the request before the app sees it; the app itself says 401.
-      expect([400, 401], answer.slice(0, 200)).toContain(status);
+      // 400 is Node's parser refusing the request before the app sees it; the app itself says 401,
+      // or 404 when the path segment is not shaped like a token.
+      expect([400, 401, 404], answer.slice(0, 200)).toContain(status);
+      if (status === 404) expect(answer).toContain("not_found");
       if (status === 401) expect(answer).toContain("invalid_token");
     }
     expect((await fetch(`${server.url}/livez`)).status).toBe(200);
