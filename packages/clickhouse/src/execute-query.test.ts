@@ -234,7 +234,7 @@ describe("read-only mode", () => {
     expect(rows).toEqual([{ n: 1 }]);
   });
 
-  it("has the server refuse what the classifier lets through: SETTINGS readonly=0, limit overrides, table functions", async () => {
+  it("refuses SETTINGS readonly=0, limit overrides and table functions itself, before sending them", async () => {
     for (const sql of [
       "SELECT 1 SETTINGS readonly = 0",
       `SELECT * FROM ${FIXTURE_TABLES.big} SETTINGS max_result_rows = 0`,
@@ -245,9 +245,16 @@ describe("read-only mode", () => {
       expect({ sql, code: error.code, ch: error.clickhouseCode }).toEqual({
         sql,
         code: "READ_ONLY_VIOLATION",
-        ch: 164,
+        ch: undefined, // ClickHouse never saw it
       });
     }
+  });
+
+  it("has the server refuse what the classifier lets through: an allowed setting in the query's own SETTINGS", async () => {
+    const error = await failure(
+      query("admin", "SELECT 1 SETTINGS max_threads = 1", { allowedSettings: ["max_threads"] }),
+    );
+    expect({ code: error.code, ch: error.clickhouseCode }).toEqual({ code: "READ_ONLY_VIOLATION", ch: 164 });
     const level = await query("admin", "SELECT toString(getSetting('readonly')) AS level");
     expect(level.rows).toEqual([{ level: "1" }]);
   });
@@ -258,6 +265,7 @@ describe("read-only mode", () => {
     const result = await lenient.withClient({ host: h.host, port: h.httpPort, ...h.users.admin }, (client) =>
       client.executeQuery("SELECT toString(getSetting('readonly')) AS level SETTINGS max_threads = 1", {
         readOnly: true,
+        allowedSettings: ["max_threads"],
       }),
     );
     expect(result.rows).toEqual([{ level: "2" }]);

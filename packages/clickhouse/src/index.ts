@@ -34,4 +34,8 @@ export type {
   TableDescription,
   TableInfo,
 } from "./pooled-client.js";
-export { classifyStatement } from "./sql-statement.js";
+export {
+  classifyStatement,
+  READ_ONLY_TABLE_FUNCTIONS,
+  type ReadOnlyCheckOptions,
+} from "./sql-statement.js";

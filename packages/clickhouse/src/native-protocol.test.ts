@@ -199,7 +199,7 @@ describe("read-only mode over the native protocol", () => {
     expect(rows).toEqual([{ n: 1 }]);
   });
 
-  it("has the server refuse what the classifier lets through: SETTINGS readonly=0, limit overrides, table functions", async () => {
+  it("refuses SETTINGS readonly=0, limit overrides and table functions itself, before sending them", async () => {
     for (const sql of [
       "SELECT 1 SETTINGS readonly = 0",
       `SELECT * FROM ${FIXTURE_TABLES.big} SETTINGS max_result_rows = 0`,
@@ -210,9 +210,16 @@ describe("read-only mode over the native protocol", () => {
       expect({ sql, code: error.code, ch: error.clickhouseCode }).toEqual({
         sql,
         code: "READ_ONLY_VIOLATION",
-        ch: 164,
+        ch: undefined, // ClickHouse never saw it
       });
     }
+  });
+
+  it("has the server refuse what the classifier lets through: an allowed setting in the query's own SETTINGS", async () => {
+    const error = await failure(
+      query("admin", "SELECT 1 SETTINGS max_threads = 1", { allowedSettings: ["max_threads"] }),
+    );
+    expect({ code: error.code, ch: error.clickhouseCode }).toEqual({ code: "READ_ONLY_VIOLATION", ch: 164 });
     const level = await query("admin", "SELECT toString(getSetting('readonly')) AS level");
     expect(level.rows).toEqual([{ level: "1" }]);
   });

@@ -6,11 +6,15 @@ import { HttpDriver } from "./http-driver.js";
 import type { ErrorContext } from "./map-error.js";
 import { NativeDriver } from "./native-driver.js";
 import { RowCollector } from "./row-collector.js";
-import { analyzeStatement } from "./sql-statement.js";
+import { analyzeStatement, checkReadOnlyStatement } from "./sql-statement.js";
 import { loadTlsMaterial, type TlsFileReader } from "./tls-files.js";
 
 export interface QueryOptions {
-  /** Only SELECT / WITH / SHOW / DESCRIBE / EXISTS / EXPLAIN, and ClickHouse's `readonly` setting on. */
+  /**
+   * Only SELECT / WITH / SHOW / DESCRIBE / EXISTS / EXPLAIN, with no table function outside
+   * READ_ONLY_TABLE_FUNCTIONS and no SETTINGS clause naming a setting outside `allowedSettings`
+   * (nor a limit); and ClickHouse's `readonly` setting on where the user's profile allows it.
+   */
   readOnly: boolean;
   /** Row cap: at most this many rows are returned; more set `truncated`. */
   maxRows?: number;
@@ -28,7 +32,10 @@ export interface QueryOptions {
   queryId?: string;
   /** Extra ClickHouse settings; every name must be in `allowedSettings`. */
   settings?: Record<string, string | number | boolean>;
-  /** Setting names the caller may pass in `settings`. Default: none. */
+  /**
+   * Setting names the caller may pass in `settings`, and that a read-only query's own SETTINGS
+   * clause may name. Default: none.
+   */
   allowedSettings?: readonly string[];
 }
 
@@ -222,6 +229,14 @@ export class ClickHouseConnection implements PooledClient {
         "READ_ONLY_VIOLATION",
         `Read-only mode allows only SELECT, WITH … SELECT, SHOW, DESCRIBE, EXISTS and EXPLAIN (got ${analysis.keyword})`,
       );
+    }
+    // Before anything is sent, and whatever the user's profile: ClickHouse's own readonly=1 lets
+    // DESCRIBE run a table function's schema inference, and users whose profile is readonly=2
+    // get no `readonly` setting from us at all (see settingsFor).
+    if (options.readOnly) {
+      checkReadOnlyStatement(analysis.statement, {
+        ...(options.allowedSettings && { allowedSettings: options.allowedSettings }),
+      });
     }
     for (const name of Object.keys(options.settings ?? {})) {
       if (!options.allowedSettings?.includes(name)) {
