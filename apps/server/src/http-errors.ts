@@ -104,7 +104,8 @@ const OUTCOME_BY_CODE: Partial<Record<DatabaseErrorCode, ToolOutcome>> = {
 
 /** Hints appended to errors the model can fix by changing its call. */
 const HINTS: Partial<Record<DatabaseErrorCode, string>> = {
-  READ_ONLY_VIOLATION: "This connection is read-only: use a SELECT-like statement.",
+  READ_ONLY_VIOLATION:
+    "This connection is read-only: send one SELECT, SHOW, DESCRIBE, EXISTS or EXPLAIN statement, without table functions that reach files or the network and without SETTINGS that change limits.",
   QUERY_TIMEOUT: "The query hit the execution time limit: add filters or a LIMIT.",
   QUERY_TOO_LARGE: "The SQL text is longer than the server allows.",
   SETTING_NOT_ALLOWED: "Remove the setting from the call.",

@@ -231,7 +231,9 @@ export function createMcpServer(ctx: McpContext): McpServer {
         const result = await client.executeQuery(query, {
           readOnly: true,
           ...queryOptions(signal),
-          ...(settings && { settings, allowedSettings: ALLOWED_QUERY_SETTINGS }),
+          // Also what a query's own SETTINGS clause may name: the same harmless few.
+          allowedSettings: ALLOWED_QUERY_SETTINGS,
+          ...(settings && { settings }),
         });
         const value = {
           queryId: result.queryId,

@@ -264,15 +264,38 @@ describe("hostile SQL through execute_query", () => {
         sql: "SELECT groupArray(number) FROM numbers(100000000000000) WHERE NOT ignore('M')",
       },
       { user: "readonly1", sql: "SELECT count() FROM numbers(100000000000000) WHERE NOT ignore('M')" },
+      { user: "readonly2", sql: "SELECT count() FROM numbers(100000000000000) WHERE NOT ignore('M')" },
       {
         user: "readonly2",
-        sql: "SELECT count() FROM numbers(100000000000000) WHERE NOT ignore('M') SETTINGS max_execution_time = 0",
-      },
-      {
-        user: "readonly2",
-        sql: "SELECT uniqExact(number) FROM numbers(100000000000000) WHERE NOT ignore('M') SETTINGS max_execution_time = 0, max_memory_usage = 0",
+        sql: "SELECT uniqExact(number) FROM numbers(100000000000000) WHERE NOT ignore('M')",
       },
     ] as const;
+    // A readonly=2 profile would let the query's own SETTINGS lift the limits: such SQL is refused
+    // before it is sent, whatever the profile.
+    {
+      // Through the recording proxy, so "never sent" is observed, not assumed.
+      const token = await server.mint({
+        ...harnessClaims("readonly2"),
+        port: proxy.port,
+        max_execution_time: 1,
+      });
+      await using client = await connectClient("http", mcpUrl(server.url, "http", token));
+      const control = unique("control");
+      expect((await run(`SELECT '${control}' AS m`, undefined, client)).isError).toBe(false);
+      expect(proxy.saw(control)).toBe(true);
+      for (const settings of ["max_execution_time = 0", "max_execution_time = 0, max_memory_usage = 0"]) {
+        const marker = unique("lift");
+        const lifted = await run(
+          `SELECT count() FROM numbers(100000000000000) WHERE NOT ignore('${marker}') SETTINGS ${settings}`,
+          undefined,
+          client,
+        );
+        expect(lifted.text).toMatch(
+          /^Error READ_ONLY_VIOLATION: the setting "max_execution_time" is not allowed/,
+        );
+        expect(proxy.saw(marker)).toBe(false);
+      }
+    }
     // All at once, one thread each: the limits must hold under contention too.
     const stoppedMs = await Promise.all(
       cases.map(async ({ user, sql }) => {
@@ -300,13 +323,35 @@ describe("hostile SQL through execute_query", () => {
     });
   }, 120_000);
 
-  it("cuts results that would be huge to the row and byte caps, even when the SQL lifts ClickHouse's", async () => {
+  it("cuts results that would be huge to the row and byte caps, and refuses SQL that would lift ClickHouse's", async () => {
     const token = await server.mint({ ...harnessClaims("readonly2"), database: db.name });
     await using client = await connectClient("sse", mcpUrl(server.url, "sse", token));
+    // The lifting attempts go through the recording proxy, so "never sent" is observed.
+    const watched = await server.mint({ ...harnessClaims("readonly2"), port: proxy.port, database: db.name });
+    await using watchedClient = await connectClient("sse", mcpUrl(server.url, "sse", watched));
+    const control = unique("control");
+    expect((await run(`SELECT '${control}' AS m`, undefined, watchedClient)).isError).toBe(false);
+    expect(proxy.saw(control)).toBe(true);
+    for (const settings of [
+      "max_result_bytes = 0, max_result_rows = 0",
+      "max_result_rows = 0",
+      "max_result_rows = 0, result_overflow_mode = 'throw'",
+    ]) {
+      const marker = unique("lift");
+      const lifted = await run(
+        `SELECT repeat('x', 2000) AS s, '${marker}' AS m FROM numbers(1000000000) SETTINGS ${settings}`,
+        undefined,
+        watchedClient,
+      );
+      expect(lifted.text).toMatch(
+        /^Error READ_ONLY_VIOLATION: the setting "(max_result_bytes|max_result_rows)"/,
+      );
+      expect(proxy.saw(marker)).toBe(false);
+    }
     const marker = unique("bytes");
     // About two terabytes of result: the byte cap ends it after the first 256 KiB.
     const bytes = await run(
-      `SELECT repeat('x', 2000) AS s, '${marker}' AS m FROM numbers(1000000000) SETTINGS max_result_bytes = 0, max_result_rows = 0`,
+      `SELECT repeat('x', 2000) AS s, '${marker}' AS m FROM numbers(1000000000)`,
       undefined,
       client,
     );
@@ -314,22 +359,9 @@ describe("hostile SQL through execute_query", () => {
     const cut = `"truncated":{"reason":"bytes","limit":${MAX_RESULT_BYTES}}`;
     expect(bytes.text.includes(cut), bytes.text.slice(-400)).toBe(true);
     await waitUntil(async () => (await runningWith(marker)) === 0, `${marker} is no longer running`, 10_000);
-    const rows = await run(
-      "SELECT number FROM numbers(1000000000) SETTINGS max_result_rows = 0",
-      undefined,
-      client,
-    );
+    const rows = await run("SELECT number FROM numbers(1000000000)", undefined, client);
     expect(rows.text.includes('"rowCount":500,'), rows.text.slice(-400)).toBe(true);
     expect(rows.text.includes('"truncated":{"reason":"rows","limit":500}'), rows.text.slice(-400)).toBe(true);
-    // Asking ClickHouse to throw instead of stopping can only turn the cut into an error.
-    const thrown = await run(
-      "SELECT number FROM numbers(1000000000) SETTINGS max_result_rows = 0, result_overflow_mode = 'throw'",
-      undefined,
-      client,
-    );
-    expect(thrown.text.slice(-400)).toMatch(
-      /"truncated":\{"reason":"rows","limit":500\}|^Error QUERY_FAILED \(ClickHouse 396 TOO_MANY_ROWS_OR_BYTES\)/,
-    );
   });
 
   it("refuses SQL text over --clickhouse-max-query-length before it reaches ClickHouse", async () => {
