@@ -80,6 +80,24 @@ export class ByteQueue {
     this.take(n);
   }
 
+  /** Drops the next `n` bytes (n <= available) without making them contiguous: nothing is copied. */
+  discard(n: number): void {
+    this.size -= n;
+    let left = n;
+    for (;;) {
+      const have = this.current.length - this.pos;
+      if (have >= left) {
+        this.pos += left;
+        break;
+      }
+      left -= have;
+      this.current = this.pending[this.pendingHead]!;
+      this.pending[this.pendingHead++] = EMPTY;
+      this.pos = 0;
+    }
+    this.compactPending();
+  }
+
   /**
    * Reads a varuint if all of it is there; otherwise consumes nothing and returns -1. Values
    * above 2^53 are refused: every varuint the server sends is a code, a count or a length.

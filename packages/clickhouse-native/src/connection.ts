@@ -95,6 +95,15 @@ export interface QueryOptions {
   nonFiniteFloats?: "null" | "text";
   /** Called with each Progress packet (increments, as the server sends them). */
   onProgress?: (progress: Progress) => void;
+  /**
+   * Asked before each block is read: how many more bytes of rows the caller will keep, a row
+   * counted as its values' compact JSON plus a newline (`JSON.stringify(row).length + 1` in
+   * UTF-8). Rows that provably do not fit are not decoded: their bytes are dropped as they
+   * arrive, whatever size the server announces, the block ends before them with `overBudget`
+   * set, and the query is cancelled. Default: no budget (each value is bounded by
+   * `limits.maxStringBytes`, each block by `limits.maxRows`).
+   */
+  byteBudget?: () => number;
 }
 
 type State = "idle" | "busy" | "closed";
@@ -238,6 +247,7 @@ export class Connection implements AsyncDisposable {
     compression: boolean,
     timezone: string,
     nonFiniteFloats: "null" | "text" = "null",
+    jsonTextColumns?: ReadonlySet<string>,
   ): ReadContext {
     const limits = this.options.limits;
     return {
@@ -248,6 +258,7 @@ export class Connection implements AsyncDisposable {
       decoding: { timezone, limits, nonFiniteFloats },
       zones: new Map<string, TimeZoneFormatter>(),
       decoders: new Map<string, ColumnDecoder>(),
+      ...(jsonTextColumns && { jsonTextColumns }),
     };
   }
 
@@ -388,7 +399,9 @@ export class Connection implements AsyncDisposable {
     const cast = options.castUnsupported === "json" ? "toJSONString" : "toString";
     const casts = names.map((name) => `${cast}(${quoteIdentifier(name)}) AS ${quoteIdentifier(name)}`);
     const wrapped = `SELECT * REPLACE (${casts.join(", ")}) FROM (\n${stripTrailingSemicolons(sql)}\n)`;
-    const second = await this.start(wrapped, queryId, settings, params, options);
+    // JSON text is charged against a byte budget as the values its reader will parse from it.
+    const jsonText = options.castUnsupported === "json" ? new Set(names) : undefined;
+    const second = await this.start(wrapped, queryId, settings, params, options, jsonText);
     second.castColumns = names;
     second.castTypes = new Map(unsupported.map((column) => [column.name, column.type]));
     if (second.unsupportedColumns.length > 0) {
@@ -407,6 +420,7 @@ export class Connection implements AsyncDisposable {
     settings: [string, string][],
     params: [string, string][],
     options: QueryOptions,
+    jsonTextColumns?: ReadonlySet<string>,
   ): Promise<QueryResult> {
     this.claim("start a query");
     let packet: Buffer;
@@ -432,6 +446,7 @@ export class Connection implements AsyncDisposable {
       options.compression ?? false,
       sessionZone || this.server.timezone,
       options.nonFiniteFloats,
+      jsonTextColumns,
     );
     const compression = options.compression ?? false;
     const result = new QueryResult(this, queryId, {
@@ -439,7 +454,9 @@ export class Connection implements AsyncDisposable {
       endInsertData: () => this.write(encodeEmptyBlock(compression)),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.byteBudget ? { byteBudget: options.byteBudget } : {}),
     });
+    this.readContext.budget = (packet) => result.blockBudget(packet);
     this.active = result;
     this.write(packet);
     await result.readHeader();

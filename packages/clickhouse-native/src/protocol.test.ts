@@ -286,10 +286,10 @@ describe("readServerMessage", () => {
       raw: new RawSource(queue),
       data: new RawSource(queue),
       revision: CLIENT_REVISION,
-      limits: { maxStringBytes: 100, maxColumns: 10, maxRows: 10, maxFrameBytes: 100 },
+      limits: { maxStringBytes: 100, maxColumns: 10, maxRows: 10, maxFrameBytes: 100, maxTextBytes: 100 },
       decoding: {
         timezone: "UTC",
-        limits: { maxStringBytes: 100, maxColumns: 10, maxRows: 10, maxFrameBytes: 100 },
+        limits: { maxStringBytes: 100, maxColumns: 10, maxRows: 10, maxFrameBytes: 100, maxTextBytes: 100 },
       },
       zones: new Map(),
       decoders: new Map(),

@@ -1,13 +1,22 @@
-import { type ColumnDecoder, type DecoderContext, type JsonValue, makeDecoder } from "./columns.js";
+import { type BlockBudget, RowBudget, topLane } from "./budget.js";
+import {
+  type ColumnDecoder,
+  type DecoderContext,
+  type JsonValue,
+  jsonTextDecoder,
+  makeDecoder,
+} from "./columns.js";
 import { encodeFrame } from "./compression.js";
 import { ERROR_NAMES } from "./error-names.js";
 import { NativeError, protocolError, type ServerExceptionInfo } from "./errors.js";
 import {
+  discard,
   type Parse,
   type ReadLimits,
-  readBinaryString,
   readInt32,
+  readLength,
   readString,
+  readStringPrefix,
   readUInt8,
   readVarUInt,
   type Source,
@@ -96,6 +105,11 @@ export interface Block {
   rowCount: number;
   /** Values column by column: `values[column][row]`. */
   values: JsonValue[][];
+  /**
+   * Set when the server's block had more rows than `rowCount`, left out unread because they
+   * cannot fit in the query's `byteBudget`: the first of them takes the budget past its end.
+   */
+  overBudget?: true;
 }
 
 export interface Progress {
@@ -244,10 +258,19 @@ export interface ReadContext {
   decoding: DecoderContext;
   zones: Map<string, TimeZoneFormatter>;
   decoders: Map<string, ColumnDecoder>;
+  /** Asked at the start of each Data, Totals and Extremes packet: how its rows may be read. */
+  budget?: (packet: "data" | "totals" | "extremes") => BlockBudget | undefined;
+  /** String columns that hold JSON text for the reader to parse (`castUnsupported: "json"`). */
+  jsonTextColumns?: ReadonlySet<string>;
 }
 
+/** Log and ProfileEvents blocks are read past: nothing uses them. */
+const SKIP_ALL: BlockBudget = Object.freeze({ limit: 0 });
+// What is kept of an exception's message (the rest is dropped as it arrives).
+const MAX_EXCEPTION_MESSAGE = 64 * 1024;
+
 function* readHello(src: Source, limits: ReadLimits): Parse<ServerHello> {
-  const max = limits.maxStringBytes;
+  const max = limits.maxTextBytes;
   const name = yield* readString(src, max, "The server name");
   const versionMajor = yield* readVarUInt(src);
   const versionMinor = yield* readVarUInt(src);
@@ -267,9 +290,14 @@ function* readException(src: Source, limits: ReadLimits): Parse<ServerExceptionI
   const out: ServerExceptionInfo[] = [];
   for (;;) {
     const code = yield* readInt32(src);
-    yield* readString(src, limits.maxStringBytes, "An exception name");
-    const text = yield* readString(src, limits.maxStringBytes, "An exception message");
-    yield* readBinaryString(src, limits.maxStringBytes, "An exception stack trace");
+    yield* skipText(src, limits.maxTextBytes, "An exception name");
+    const text = yield* readStringPrefix(
+      src,
+      limits.maxTextBytes,
+      MAX_EXCEPTION_MESSAGE,
+      "An exception message",
+    );
+    yield* skipText(src, limits.maxTextBytes, "An exception stack trace");
     const hasNested = yield* readUInt8(src);
     const name = ERROR_NAMES[code];
     const message = text.replace(EXCEPTION_PREFIX, "");
@@ -277,6 +305,13 @@ function* readException(src: Source, limits: ReadLimits): Parse<ServerExceptionI
     if (hasNested === 0) return out;
     if (out.length >= 64) throw protocolError("Too many nested exceptions");
   }
+}
+
+/** Reads past a varuint-prefixed string of at most `maxBytes` without buffering it. */
+function* skipText(src: Source, maxBytes: number, what: string): Parse<void> {
+  const length = yield* readLength(src);
+  if (length > maxBytes) throw protocolError(`${what} of ${length} bytes exceeds the limit of ${maxBytes}`);
+  yield* discard(src, length);
 }
 
 function* readProgress(src: Source, revision: number): Parse<Progress> {
@@ -309,7 +344,8 @@ export function columnType(text: string): TypeNode {
   }
 }
 
-function decoderFor(ctx: ReadContext, type: string, node: TypeNode): ColumnDecoder {
+function decoderFor(ctx: ReadContext, type: string, node: TypeNode, name: string): ColumnDecoder {
+  if (node.kind === "string" && ctx.jsonTextColumns?.has(name)) return jsonTextDecoder(ctx.decoding.limits);
   let decoder = ctx.decoders.get(type);
   if (!decoder) {
     decoder = makeDecoder(node, ctx.decoding, ctx.zones);
@@ -318,8 +354,16 @@ function decoderFor(ctx: ReadContext, type: string, node: TypeNode): ColumnDecod
   return decoder;
 }
 
-/** One block: block info, then each column's name, type and (when there are rows) values. */
-export function* readBlock(src: Source, ctx: ReadContext): Parse<{ block: Block; types: TypeNode[] }> {
+/**
+ * One block: block info, then each column's name, type and (when there are rows) values. With
+ * a budget, rows that cannot fit in it are read past as they arrive, never buffered, and the
+ * block ends before them (`overBudget`; see budget.ts).
+ */
+export function* readBlock(
+  src: Source,
+  ctx: ReadContext,
+  budget?: BlockBudget,
+): Parse<{ block: Block; types: TypeNode[] }> {
   const { limits } = ctx;
   for (;;) {
     const field = yield* readVarUInt(src);
@@ -338,9 +382,15 @@ export function* readBlock(src: Source, ctx: ReadContext): Parse<{ block: Block;
   const columns: ColumnInfo[] = [];
   const types: TypeNode[] = [];
   const values: JsonValue[][] = [];
+  // Brackets, commas between the values and the newline of each row.
+  const rows =
+    budget === undefined ? undefined : new RowBudget(rowCount, columnCount + 2, budget.limit, budget.onCut);
+  let headerBytes = limits.maxTextBytes;
   for (let i = 0; i < columnCount; i++) {
-    const name = yield* readString(src, limits.maxStringBytes, "A column name");
-    const type = yield* readString(src, limits.maxStringBytes, "A column type");
+    const name = yield* readString(src, headerBytes, "The block's column names and types");
+    headerBytes -= Buffer.byteLength(name, "utf8");
+    const type = yield* readString(src, headerBytes, "The block's column names and types");
+    headerBytes -= Buffer.byteLength(type, "utf8");
     if (ctx.revision >= REVISION.CUSTOM_SERIALIZATION) {
       const hasCustom = yield* readUInt8(src);
       if (hasCustom !== 0) {
@@ -351,12 +401,25 @@ export function* readBlock(src: Source, ctx: ReadContext): Parse<{ block: Block;
     columns.push({ name, type });
     types.push(node);
     if (rowCount > 0) {
-      const decoder = decoderFor(ctx, type, node);
+      const decoder = decoderFor(ctx, type, node, name);
       yield* decoder.prefix(src);
-      values.push(yield* decoder.data(src, rowCount));
+      values.push(yield* decoder.data(src, rowCount, rows && topLane(rows)));
     } else {
       values.push([]);
     }
+  }
+  rows?.settle();
+  if (rows !== undefined && rows.keep < rowCount) {
+    const keep = rows.keep;
+    return {
+      block: {
+        columns,
+        rowCount: keep,
+        values: values.map((column) => column.slice(0, keep)),
+        overBudget: true,
+      },
+      types,
+    };
   }
   return { block: { columns, rowCount, values }, types };
 }
@@ -371,16 +434,16 @@ export function* readServerMessage(ctx: ReadContext): Parse<ServerMessage> {
     case ServerPacket.Data:
     case ServerPacket.Totals:
     case ServerPacket.Extremes: {
-      yield* readString(raw, limits.maxStringBytes, "A table name");
-      const { block, types } = yield* readBlock(ctx.data, ctx);
+      yield* readString(raw, limits.maxTextBytes, "A table name");
       const type = code === ServerPacket.Data ? "data" : code === ServerPacket.Totals ? "totals" : "extremes";
+      const { block, types } = yield* readBlock(ctx.data, ctx, ctx.budget?.(type));
       return { type, block, types };
     }
     case ServerPacket.Log:
     case ServerPacket.ProfileEvents: {
       // Never compressed, whatever the query's compression.
-      yield* readString(raw, limits.maxStringBytes, "A table name");
-      const { block } = yield* readBlock(raw, ctx);
+      yield* readString(raw, limits.maxTextBytes, "A table name");
+      const { block } = yield* readBlock(raw, ctx, SKIP_ALL);
       return { type: code === ServerPacket.Log ? "log" : "profile-events", block };
     }
     case ServerPacket.Exception:
@@ -394,8 +457,8 @@ export function* readServerMessage(ctx: ReadContext): Parse<ServerMessage> {
     case ServerPacket.ProfileInfo:
       return { type: "profile-info", profileInfo: yield* readProfileInfo(raw) };
     case ServerPacket.TableColumns:
-      yield* readString(raw, limits.maxStringBytes, "An external table name");
-      yield* readString(raw, limits.maxStringBytes, "A columns description");
+      yield* skipText(raw, limits.maxTextBytes, "An external table name");
+      yield* skipText(raw, limits.maxTextBytes, "A columns description");
       return { type: "table-columns" };
     default:
       throw protocolError(`Unexpected packet ${code} from the server`);

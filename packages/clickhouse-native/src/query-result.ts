@@ -1,3 +1,4 @@
+import type { BlockBudget, RowBudget } from "./budget.js";
 import type { JsonValue } from "./columns.js";
 import type { Connection } from "./connection.js";
 import { exceptionError, NativeError } from "./errors.js";
@@ -10,7 +11,12 @@ export interface QueryResultOptions {
   endInsertData: () => void;
   onProgress?: (progress: Progress) => void;
   cancelTimeoutMs: number;
+  /** See QueryOptions.byteBudget. */
+  byteBudget?: () => number;
 }
+
+/** Blocks of a query being cancelled are read past: their rows are not wanted. */
+const SKIP_ALL: BlockBudget = Object.freeze({ limit: 0 });
 
 /** Totals of the Progress packets received so far. */
 function emptyProgress(): Progress {
@@ -45,9 +51,36 @@ export class QueryResult implements AsyncIterable<Block> {
   private headerTypes: string[] = [];
   private awaitingInsertData = false;
   private early: Block | undefined;
+  private cancelSent = false;
+  /** The block found not to fit in the byte budget, until it has been handed out. */
+  private cut: RowBudget | undefined;
+  private cutDelivered = false;
+  private cutTimer: NodeJS.Timeout | undefined;
+  private cutTimedOut = false;
   private readonly onAbort = () => {
     this.cancelledBySignal = true;
     void this.cancel().catch(() => {});
+  };
+  /**
+   * A block's rows do not all fit in the byte budget: the rest of the answer is not wanted.
+   * Cancel now, so that the server stops after the block it is sending, which is read past
+   * (never buffered) to keep the connection usable. Reading past a huge block takes as long as
+   * receiving it; if that, and the rest of the answer, takes longer than `cancelTimeoutMs`, the
+   * connection is dropped instead (the result still ends with the rows that fit).
+   */
+  private readonly onCut = (budget: RowBudget) => {
+    if (this.cut !== undefined || this.finished) return;
+    this.cut = budget;
+    this.sendCancel();
+    this.cutTimer = setTimeout(() => {
+      this.cutTimedOut = true;
+      this.connection.destroy(
+        new NativeError(
+          "TIMEOUT",
+          `Query ${this.queryId} did not end within the cancel timeout after its result was cut`,
+        ),
+      );
+    }, this.options.cancelTimeoutMs);
   };
 
   /** @internal Created by `Connection.query`. */
@@ -79,8 +112,24 @@ export class QueryResult implements AsyncIterable<Block> {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    clearTimeout(this.cutTimer);
     this.options.signal?.removeEventListener("abort", this.onAbort);
     this.connection.queryFinished(this);
+  }
+
+  private sendCancel(): void {
+    if (this.cancelSent) return;
+    this.cancelSent = true;
+    this.connection.sendCancel();
+  }
+
+  /** @internal How the next Data (or Totals, Extremes) packet's rows may be read. */
+  blockBudget(packet: "data" | "totals" | "extremes"): BlockBudget | undefined {
+    if (this.cancelRequested || this.finished) return SKIP_ALL;
+    const { byteBudget } = this.options;
+    if (byteBudget === undefined) return undefined;
+    const limit = byteBudget();
+    return packet === "data" && this.cut === undefined ? { limit, onCut: this.onCut } : { limit };
   }
 
   private cancelledError(): NativeError {
@@ -109,7 +158,13 @@ export class QueryResult implements AsyncIterable<Block> {
         message = await this.connection.readMessage();
       } catch (error) {
         this.finish();
-        throw this.cancelledBySignal ? this.cancelledError() : error;
+        if (this.cancelledBySignal) throw this.cancelledError();
+        if (this.cutTimedOut && !this.cutDelivered && this.cut?.keep === 0) {
+          // Dropped while reading past a block none of whose rows fit: the answer is complete.
+          this.cutDelivered = true;
+          return { columns: this.columns, rowCount: 0, values: this.columns.map(() => []), overBudget: true };
+        }
+        throw error;
       }
       switch (message.type) {
         case "data":
@@ -120,16 +175,22 @@ export class QueryResult implements AsyncIterable<Block> {
             this.options.endInsertData();
             break;
           }
-          if (header && this.headerTypes.length === 0 && message.block.rowCount === 0) {
+          if (
+            header &&
+            this.headerTypes.length === 0 &&
+            message.block.rowCount === 0 &&
+            !message.block.overBudget
+          ) {
             this.columns = message.block.columns;
             this.headerTypes = message.block.columns.map((column) => column.type);
             return undefined;
           }
-          if (message.block.rowCount > 0 && !this.cancelRequested) {
+          if ((message.block.rowCount > 0 || message.block.overBudget) && !this.cancelRequested) {
             if (this.headerTypes.length === 0) {
               this.columns = message.block.columns;
               this.headerTypes = message.block.columns.map((column) => column.type);
             }
+            if (message.block.overBudget) this.cutDelivered = true;
             return message.block;
           }
           break;
@@ -181,6 +242,7 @@ export class QueryResult implements AsyncIterable<Block> {
   /** @internal The connection leaves the socket mid-answer: this result just ends. */
   abandon(): void {
     this.finished = true;
+    clearTimeout(this.cutTimer);
     this.options.signal?.removeEventListener("abort", this.onAbort);
   }
 
@@ -193,7 +255,7 @@ export class QueryResult implements AsyncIterable<Block> {
     if (this.finished) return Promise.resolve();
     this.cancelling ??= (async () => {
       this.cancelRequested = true;
-      this.connection.sendCancel();
+      this.sendCancel();
       const timer = setTimeout(() => {
         this.connection.destroy(
           new NativeError(
@@ -211,16 +273,23 @@ export class QueryResult implements AsyncIterable<Block> {
     return this.cancelling;
   }
 
-  /** The result's blocks, in order. Leaving the loop early cancels the query. */
+  /**
+   * The result's blocks, in order. Leaving the loop early cancels the query. A block marked
+   * `overBudget` is the last one (the query is cancelled after it).
+   */
   async *blocks(): AsyncGenerator<Block, void, undefined> {
     try {
       const early = this.early;
       this.early = undefined;
-      if (early) yield early;
+      if (early) {
+        yield early;
+        if (early.overBudget) return;
+      }
       for (;;) {
         const block = await this.read();
         if (block === undefined) return;
         yield block;
+        if (block.overBudget) return;
       }
     } finally {
       if (!this.finished) await this.cancel();

@@ -1,4 +1,5 @@
 import type { ByteQueue } from "./byte-queue.js";
+import { protocolError } from "./errors.js";
 
 /**
  * A parse step. Parsers are generators so that they can stop wherever the input runs out and
@@ -24,6 +25,12 @@ export interface ReadLimits {
   maxRows: number;
   /** Largest compressed frame (compressed or decompressed size). Default: 256 MiB. */
   maxFrameBytes: number;
+  /**
+   * Longest text that is not a value: a column name or type, a table name, an exception's name,
+   * message or stack trace, the server's name. Also the most bytes of column names and types
+   * together in one block. Default: 16 MiB.
+   */
+  maxTextBytes: number;
 }
 
 export const DEFAULT_READ_LIMITS: ReadLimits = Object.freeze({
@@ -31,6 +38,7 @@ export const DEFAULT_READ_LIMITS: ReadLimits = Object.freeze({
   maxColumns: 65_536,
   maxRows: 16_777_216,
   maxFrameBytes: 256 * 1024 * 1024,
+  maxTextBytes: 16 * 1024 * 1024,
 });
 
 /** A source reading the raw queue that the connection fills from its socket. */
@@ -81,6 +89,45 @@ export function* readBinaryString(src: Source, maxBytes: number, what: string): 
 
 export function* readString(src: Source, maxBytes: number, what: string): Parse<string> {
   return (yield* readBinaryString(src, maxBytes, what)).toString("utf8");
+}
+
+/** Drops the next `n` bytes as they arrive: whatever `n`, nothing is buffered beyond what one read brings. */
+export function* discard(src: Source, n: number): Parse<void> {
+  let left = n;
+  while (left > 0) {
+    if (src.queue.available === 0) yield* src.fill(1);
+    const step = Math.min(left, src.queue.available);
+    src.queue.discard(step);
+    left -= step;
+  }
+}
+
+/** Reads a varuint length, waiting for all of it. */
+export function* readLength(src: Source): Parse<number> {
+  for (;;) {
+    const value = src.queue.tryVarUInt();
+    if (value >= 0) return value;
+    yield* src.fill(src.queue.available + 1);
+  }
+}
+
+/**
+ * A varuint-prefixed string of at most `maxBytes` of which only the first `keepBytes` are kept
+ * (and buffered): the rest is dropped as it arrives.
+ */
+export function* readStringPrefix(
+  src: Source,
+  maxBytes: number,
+  keepBytes: number,
+  what: string,
+): Parse<string> {
+  const length = yield* readLength(src);
+  if (length > maxBytes) throw protocolError(`${what} of ${length} bytes exceeds the limit of ${maxBytes}`);
+  const kept = Math.min(length, keepBytes);
+  yield* src.fill(kept);
+  const text = src.queue.take(kept).toString("utf8");
+  yield* discard(src, length - kept);
+  return text;
 }
 
 /**

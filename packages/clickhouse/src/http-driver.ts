@@ -112,6 +112,8 @@ export class HttpDriver implements Driver {
     let cutShort = false;
     try {
       for await (const chunk of stream) {
+        // True at a cap, also while a row is still arriving once it cannot fit any more: the
+        // reader buffers no row beyond the byte cap, whatever the server sends.
         if (reader.push(chunk as Buffer)) {
           cutShort = true;
           break; // leaving the loop destroys the response and closes its connection
@@ -125,6 +127,11 @@ export class HttpDriver implements Driver {
       throw this.streamException(reader) ?? toDatabaseError(error, this.context, "stream");
     } finally {
       request.signal.removeEventListener("abort", destroy);
+    }
+    if (reader.failure) {
+      // Not a ClickHouse answer (a header line beyond any real one): stop whatever runs under the id.
+      await this.kill(request.queryId);
+      throw reader.failure;
     }
     if (failed) throw this.responseError(status, exceptionCode, reader.errorText ?? "");
     const statistics = {

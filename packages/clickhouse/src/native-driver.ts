@@ -1,4 +1,6 @@
 import {
+  type Block,
+  blockRow,
   type Connection,
   createPool,
   type JsonValue,
@@ -17,6 +19,7 @@ import {
 } from "./driver.js";
 import { parseJsonLossless } from "./lossless-json.js";
 import { type ErrorContext, fromNativeError } from "./map-error.js";
+import type { RowCollector } from "./row-collector.js";
 import type { TlsMaterial } from "./tls-files.js";
 
 export interface NativeDriverOptions {
@@ -25,7 +28,10 @@ export interface NativeDriverOptions {
 }
 
 // A cancelled query normally ends within milliseconds; one that does not costs its connection.
+// Also the time a result cut at its byte cap may take to read past the rest of the block being
+// received (never buffered) and end; past that the connection is dropped instead.
 const CANCEL_TIMEOUT_MS = 5_000;
+const KILL_ANSWER_BYTES = 64 * 1024;
 
 /**
  * The native TCP protocol through @mcp/clickhouse-native: a small pool of connections per
@@ -73,6 +79,9 @@ export class NativeDriver implements Driver {
         signal: request.signal,
         castUnsupported: "json",
         nonFiniteFloats: "text",
+        // Rows that cannot fit in what the collector still takes are never decoded: a huge row or
+        // value is read past as it arrives instead of being buffered.
+        byteBudget: () => request.rows.remainingBytes,
       });
       const columns = result.columns.map((column) => ({
         name: column.name,
@@ -91,10 +100,11 @@ export class NativeDriver implements Driver {
             })
         : (row: JsonValue[]) => row;
       let cutShort = false;
-      for await (const row of result.rows()) {
-        if (request.rows.push(convert(row))) {
+      for await (const block of result.blocks()) {
+        // Leaving the loop sends Cancel and drains the answer.
+        if (pushBlock(block, request.rows, convert)) {
           cutShort = true;
-          break; // leaving the loop sends Cancel and drains the answer
+          break;
         }
       }
       return { cutShort, rowsRead: result.progress.readRows, bytesRead: result.progress.readBytes };
@@ -111,7 +121,12 @@ export class NativeDriver implements Driver {
     try {
       await this.pool.withConnection(
         async (connection) => {
-          const result = await connection.query(KILL_SQL, { params: { id: queryId }, signal });
+          // One row per query killed; whatever more a broken or hostile server sends is read past.
+          const result = await connection.query(KILL_SQL, {
+            params: { id: queryId },
+            signal,
+            byteBudget: () => KILL_ANSWER_BYTES,
+          });
           await result.collect();
         },
         { signal },
@@ -120,6 +135,15 @@ export class NativeDriver implements Driver {
       // Best effort: the Cancel packet has already stopped the query.
     }
   }
+}
+
+/** Pushes a block's rows; true when the collector has cut the result. */
+function pushBlock(block: Block, rows: RowCollector, convert: (row: JsonValue[]) => unknown[]): boolean {
+  for (let i = 0; i < block.rowCount; i++) {
+    if (rows.push(convert(blockRow(block, i)))) return true;
+  }
+  // The next row, left out unread, takes the result past its byte cap.
+  return block.overBudget === true && rows.cutOversizeRow();
 }
 
 function jsonTextConverter(type: string): Converter {

@@ -56,12 +56,18 @@ export interface ParseRun {
  * `chunkSize`, and the parser is resumed only once the bytes it asked for are there.
  */
 export function parseStream(
-  bytes: Buffer,
+  bytes: Buffer | Iterable<Buffer>,
   options: {
     chunkSize?: number;
     compression?: boolean;
     timezone?: string;
     limits?: Partial<ReadLimits>;
+    /** How each Data/Totals/Extremes block may be read (ReadContext.budget). */
+    budget?: ReadContext["budget"];
+    /** Called with each message as soon as it is parsed (before the next one is). */
+    onMessage?: (message: ServerMessage) => void;
+    /** Called after every parser step with the bytes buffered and the bytes the parser waits for. */
+    onStep?: (buffered: number, need: number) => void;
   } = {},
 ): ParseRun {
   const queue = new ByteQueue();
@@ -75,8 +81,8 @@ export function parseStream(
     decoding: { timezone: options.timezone ?? "Etc/UTC", limits },
     zones: new Map(),
     decoders: new Map(),
+    ...(options.budget && { budget: options.budget }),
   };
-  const chunkSize = options.chunkSize ?? bytes.length;
   const messages: ServerMessage[] = [];
   let parser = readServerMessage(context);
   let need = 0;
@@ -87,20 +93,32 @@ export function parseStream(
       const step = parser.next();
       if (step.done) {
         messages.push(step.value);
+        options.onMessage?.(step.value);
         parser = readServerMessage(context);
         need = 0;
       } else {
         need = step.value;
       }
+      options.onStep?.(queue.available, need);
     }
   };
-  for (let at = 0; at < bytes.length; at += chunkSize) {
-    queue.push(bytes.subarray(at, at + chunkSize));
+  for (const chunk of chunksOf(bytes, options.chunkSize)) {
+    queue.push(chunk);
     drain();
   }
   if (queue.available > 0 || need > 0)
     throw new Error(`Stream ended inside a packet (${queue.available} bytes left)`);
   return { messages, resumes };
+}
+
+/** `bytes` in chunks of `chunkSize` (default: whole), or the chunks as given. */
+function* chunksOf(bytes: Buffer | Iterable<Buffer>, chunkSize: number | undefined): Iterable<Buffer> {
+  if (!Buffer.isBuffer(bytes)) {
+    yield* bytes;
+    return;
+  }
+  const size = chunkSize ?? bytes.length;
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
 /** All data rows of a parsed response, in order, as arrays of values. */
