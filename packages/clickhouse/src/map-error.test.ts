@@ -34,6 +34,18 @@ describe("scrub", () => {
   it("leaves ordinary words alone for very short passwords", () => {
     expect(scrub("Syntax error", "e")).toBe("Syntax error");
   });
+
+  it("handles a hostile host's endless error text: bounded output, secrets gone, no quadratic scan", () => {
+    // Before the head was cut first, 64 KiB of this took seconds and 4 MiB would take hours.
+    const hostile = `http://alice:s3cret-pass@x ${"a://".repeat(1_000_000)}`;
+    const out = scrub(hostile, "s3cret-pass", "alice");
+    expect(out.length).toBeLessThanOrEqual(2001);
+    expect(out).not.toContain("s3cret-pass");
+    expect(out.startsWith("http://***@x ")).toBe(true);
+    // A secret straddling the first cut lies beyond the final one.
+    const straddling = `${"b".repeat(4100)}s3cret-pass`;
+    expect(scrub(straddling, "s3cret-pass")).not.toContain("s3cret");
+  });
 });
 
 describe("toDatabaseError", () => {

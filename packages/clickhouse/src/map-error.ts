@@ -64,7 +64,12 @@ const MAX_MESSAGE = 2000;
  * back from the request.
  */
 export function scrub(message: string, password: string, username?: string): string {
-  let out = message.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, "$1***@");
+  // Only the head survives the final cut, so only the head is scrubbed: the regexes are linear
+  // then, even on a hostile host's endless error text. The margin keeps any secret that straddles
+  // this first cut beyond the final one.
+  const margin = 2 * MAX_MESSAGE + 4 * (password.length + (username?.length ?? 0)) + 64;
+  let out = message.length > margin ? message.slice(0, margin) : message;
+  out = out.replace(/([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/@]*@/gi, "$1***@");
   out = out.replace(/\b(Basic|Bearer|Digest|Negotiate)(\s+)[A-Za-z0-9+/=._~-]+/gi, "$1$2***");
   if (password.length >= 4) {
     out = out.split(password).join("***");
