@@ -9,6 +9,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: {
+      "@mcp/argv": src("./packages/argv/src/index.ts"),
       "@mcp/jwe": src("./packages/jwe/src/index.ts"),
       "@mcp/clickhouse": src("./packages/clickhouse/src/index.ts"),
       "@mcp/clickhouse-native": src("./packages/clickhouse-native/src/index.ts"),

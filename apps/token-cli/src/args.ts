@@ -1,7 +1,8 @@
-/** A small, explicit parser for `--flag=value`, `--flag value` and bare boolean flags (Go-style `-flag` too). */
+import { ArgvError, type ParsedArgv as CommandLine, type FlagKind, parseArgv } from "@mcp/argv";
 
-export type FlagKind = "string" | "boolean";
+export type { FlagKind };
 
+/** Every flag of the CLI and its kind; which command takes which is decided in run.ts. */
 export const FLAG_KINDS = {
   "jwe-secret-key": "string",
   "jwt-secret-key": "string",
@@ -39,48 +40,21 @@ export interface ParsedArgs {
   flags: Map<FlagName, string[]>;
 }
 
-function isFlagName(name: string): name is FlagName {
-  return Object.hasOwn(FLAG_KINDS, name);
-}
-
-function booleanValue(name: string, value: string): string {
-  const normalized = value.toLowerCase();
-  if (normalized === "true" || normalized === "1") return "true";
-  if (normalized === "false" || normalized === "0") return "false";
-  throw new UsageError(`--${name} takes no value, or =true / =false`);
-}
-
+/** Parsed with @mcp/argv, as the server's flags are: the same syntax and boolean words. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const positionals: string[] = [];
-  const flags = new Map<FlagName, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    // `pnpm run token -- <flags>` passes the "--" through; no token or command starts with "-", so skip it.
-    if (arg === "--") continue;
-    if (!arg.startsWith("-") || arg === "-") {
-      positionals.push(arg);
-      continue;
-    }
-    const body = arg.replace(/^--?/, "");
-    const eq = body.indexOf("=");
-    const rawName = eq === -1 ? body : body.slice(0, eq);
-    const name = rawName === "h" ? "help" : rawName;
-    // Never echo what follows "=": it may be a secret typed into the wrong flag.
-    if (!isFlagName(name)) throw new UsageError(`unknown flag --${rawName.slice(0, 64)}`);
-    let value: string;
-    if (FLAG_KINDS[name] === "boolean") {
-      value = eq === -1 ? "true" : booleanValue(name, body.slice(eq + 1));
-    } else if (eq !== -1) {
-      value = body.slice(eq + 1);
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`--${name} needs a value`);
-      value = next;
-      i++;
-    }
-    const values = flags.get(name);
-    if (values === undefined) flags.set(name, [value]);
-    else values.push(value);
+  let parsed: CommandLine<FlagName>;
+  try {
+    parsed = parseArgv(argv, { flags: FLAG_KINDS, aliases: { h: "help" } });
+  } catch (error) {
+    // The messages of @mcp/argv never echo a value or a stray argument: a secret may be there.
+    throw error instanceof ArgvError ? new UsageError(error.message) : error;
   }
-  return { positionals, flags };
+  const flags = new Map<FlagName, string[]>();
+  for (const { name, value } of parsed.flags) {
+    const text = String(value);
+    const values = flags.get(name);
+    if (values === undefined) flags.set(name, [text]);
+    else values.push(text);
+  }
+  return { positionals: parsed.positionals, flags };
 }

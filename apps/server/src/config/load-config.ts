@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
+import { parseBooleanWord } from "@mcp/argv";
 import { HTTP_PORT, HTTPS_PORT, NATIVE_PORT, NATIVE_TLS_PORT } from "@mcp/clickhouse";
 import { parse as parseYaml } from "yaml";
 import { isLoopbackHost } from "../loopback.js";
@@ -176,9 +177,6 @@ function resolveOne(
   return { value: fallback, origin: "default" };
 }
 
-const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
-const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
-
 /** Converts a raw value from any source to the spec's type; `where` names the source in errors. */
 function coerce(spec: OptionSpec, raw: unknown, where: string): OptionValue {
   const shown = spec.secret ? "" : ` (got ${JSON.stringify(raw)})`;
@@ -189,11 +187,8 @@ function coerce(spec: OptionSpec, raw: unknown, where: string): OptionValue {
   switch (spec.type) {
     case "boolean": {
       if (typeof raw === "boolean") return raw;
-      if (typeof raw === "string") {
-        const word = raw.trim().toLowerCase();
-        if (TRUE_WORDS.has(word)) return true;
-        if (FALSE_WORDS.has(word)) return false;
-      }
+      const word = typeof raw === "string" ? parseBooleanWord(raw) : undefined;
+      if (word !== undefined) return word;
       return fail("must be true or false");
     }
     case "integer": {

@@ -1,5 +1,11 @@
+import {
+  ArgvError,
+  type ParsedArgv as CommandLine,
+  type FlagKind,
+  parseArgv as parseCommandLine,
+} from "@mcp/argv";
 import { ConfigError } from "./config-error.js";
-import { findOption } from "./flags.js";
+import { OPTIONS } from "./flags.js";
 
 export interface ParsedArgv {
   /** Raw flag values by flag name; bare booleans are `true`, `--no-x` is `false`. Last occurrence wins. */
@@ -8,74 +14,70 @@ export interface ParsedArgv {
   readonly version: boolean;
 }
 
+const FLAG_KINDS = Object.fromEntries(
+  OPTIONS.map((o): [string, FlagKind] => [o.flag, o.type === "boolean" ? "boolean" : "string"]),
+);
+
+const SWITCHES = {
+  "-h": "help",
+  "--help": "help",
+  "-help": "help",
+  "-v": "version",
+  "--version": "version",
+  "-version": "version",
+} as const;
+
 /**
- * Splits the command line into raw flag values; types are checked later, together with the
- * other sources. Accepts `--flag=value`, `--flag value`, bare booleans, `--no-flag`, and a single
- * leading dash (`-port 8080`) as the reference's Go flag parser does. A bare `--` is ignored.
+ * Splits the command line into raw flag values (with @mcp/argv, as the token CLI does); types are
+ * checked later, together with the other sources, so a boolean's `--flag=<word>` stays text here.
+ * Accepts `--flag=value`, `--flag value`, bare booleans, `--no-flag`, and a single leading dash
+ * (`-port 8080`) as the reference's Go flag parser does. A bare `--` is ignored (`pnpm start --
+ * --port=9000` hands it through).
  */
 export function parseArgv(argv: readonly string[]): ParsedArgv {
+  let parsed: CommandLine<string>;
+  try {
+    parsed = parseCommandLine(argv, {
+      flags: FLAG_KINDS,
+      switches: SWITCHES,
+      negation: true,
+      positionals: false,
+      booleanValues: "raw",
+    });
+  } catch (error) {
+    throw error instanceof ArgvError ? toConfigError(error) : error;
+  }
   const flags = new Map<string, string | boolean>();
   let help = false;
   let version = false;
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "-h" || arg === "--help" || arg === "-help") {
-      help = true;
-      continue;
-    }
-    if (arg === "-v" || arg === "--version" || arg === "-version") {
-      version = true;
-      continue;
-    }
-    // `pnpm start -- --port=9000` hands the `--` through (pnpm 10): it separates nothing here.
-    if (arg === "--") continue;
-    if (!arg.startsWith("-") || arg === "-") {
-      throw new ConfigError(
-        "CONFIG_UNKNOWN_FLAG",
-        `unexpected argument "${arg}": altinity-mcp takes only flags`,
-      );
-    }
-
-    const body = arg.replace(/^--?/, "");
-    const eq = body.indexOf("=");
-    const name = eq === -1 ? body : body.slice(0, eq);
-    const inline = eq === -1 ? undefined : body.slice(eq + 1);
-
-    let spec = findOption(name);
-    let negated = false;
-    if (!spec && name.startsWith("no-")) {
-      const positive = findOption(name.slice(3));
-      if (positive?.type === "boolean") {
-        spec = positive;
-        negated = true;
-      }
-    }
-    if (!spec) {
-      throw new ConfigError("CONFIG_UNKNOWN_FLAG", `unknown flag --${name} (see altinity-mcp --help)`, {
-        setting: name,
-      });
-    }
-
-    if (negated) {
-      if (inline !== undefined) {
-        throw new ConfigError("CONFIG_INVALID_VALUE", `--${name} takes no value`, { setting: spec.flag });
-      }
-      flags.set(spec.flag, false);
-    } else if (spec.type === "boolean") {
-      // Like Go's flag package, a boolean never consumes the next argument: `--read-only false`
-      // would otherwise be ambiguous. Use --read-only=false or --no-read-only.
-      flags.set(spec.flag, inline ?? true);
-    } else if (inline !== undefined) {
-      flags.set(spec.flag, inline);
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) {
-        throw new ConfigError("CONFIG_MISSING_VALUE", `--${spec.flag} needs a value`, { setting: spec.flag });
-      }
-      flags.set(spec.flag, next);
-      i++;
-    }
+  for (const { name, value } of parsed.flags) {
+    if (name === "help") help = true;
+    else if (name === "version") version = true;
+    else flags.set(name, value);
   }
   return { flags, help, version };
+}
+
+function toConfigError(error: ArgvError): ConfigError {
+  const setting = error.flag;
+  switch (error.code) {
+    case "UNEXPECTED_ARGUMENT":
+      return new ConfigError(
+        "CONFIG_UNKNOWN_FLAG",
+        `unexpected argument "${error.argument}": altinity-mcp takes only flags`,
+      );
+    case "UNKNOWN_FLAG":
+      return new ConfigError(
+        "CONFIG_UNKNOWN_FLAG",
+        `unknown flag --${error.typed} (see altinity-mcp --help)`,
+        {
+          setting,
+        },
+      );
+    case "MISSING_VALUE":
+      return new ConfigError("CONFIG_MISSING_VALUE", `--${setting} needs a value`, { setting });
+    case "UNEXPECTED_VALUE":
+    case "INVALID_BOOLEAN":
+      return new ConfigError("CONFIG_INVALID_VALUE", `--${error.typed} takes no value`, { setting });
+  }
 }
