@@ -10,6 +10,7 @@ export default defineConfig({
   resolve: {
     alias: {
       "@mcp/argv": src("./packages/argv/src/index.ts"),
+      "@mcp/jwe/defaults": src("./packages/jwe/src/defaults.ts"),
       "@mcp/jwe": src("./packages/jwe/src/index.ts"),
       "@mcp/clickhouse": src("./packages/clickhouse/src/index.ts"),
       "@mcp/clickhouse-native": src("./packages/clickhouse-native/src/index.ts"),

@@ -240,7 +240,9 @@ describe.concurrent("jwe-token-generator (minting)", () => {
   it("mints up to the maximum token lifetime (30 days, or MCP_JWE_MAX_TOKEN_LIFETIME)", async () => {
     const month = await run([...secrets, "--host=h", "--expiry=2592000", "--output=json"]);
     expect(month.code).toBe(0);
-    const viaEnv = await run([...secrets, "--host=h", "--expiry=7200"], { env: { MCP_JWE_MAX_TOKEN_LIFETIME: "3600" } });
+    const viaEnv = await run([...secrets, "--host=h", "--expiry=7200"], {
+      env: { MCP_JWE_MAX_TOKEN_LIFETIME: "3600" },
+    });
     expect(viaEnv.code).toBe(2);
     expect(viaEnv.stderr).toContain("maximum token lifetime of 3600 seconds");
     const badEnv = await run([...secrets, "--host=h"], { env: { MCP_JWE_MAX_TOKEN_LIFETIME: "soon" } });

@@ -1,3 +1,5 @@
+import { DEFAULT_EXPIRES_IN, DEFAULT_MAX_TOKEN_LIFETIME } from "@mcp/jwe/defaults";
+
 export const GENERAL_HELP = `jwe-token-generator: mint and inspect ClickHouse connection tokens for altinity-mcp
 
 Usage:
@@ -32,9 +34,9 @@ Limits (may only tighten the server's own limits):
   --max-execution-time <s>    query time limit in seconds
 
 Token and output:
-  --expiry <seconds>          lifetime, a positive integer (default 3600), at most
+  --expiry <seconds>          lifetime, a positive integer (default ${DEFAULT_EXPIRES_IN}), at most
                               the maximum token lifetime
-  --max-token-lifetime <s>    the servers' maximum token lifetime (default 2592000,
+  --max-token-lifetime <s>    the servers' maximum token lifetime (default ${DEFAULT_MAX_TOKEN_LIFETIME},
                               30 days; env MCP_JWE_MAX_TOKEN_LIFETIME); longer
                               --expiry is refused
   --server-url <url>          base of the URL printed on stderr (default http://localhost:8080)
@@ -61,7 +63,7 @@ expires. Reads the token from stdin when no argument (or "-") is given.
 Flags:
   --jwe-secret-key <s>   JWE secret; repeat to try previous secrets too   env MCP_JWE_SECRET_KEY
   --jwt-secret-key <s>   JWT secret; required to inspect a signed token    env MCP_JWT_SECRET_KEY
-  --max-token-lifetime <s>  longest lifetime a valid token may have left (default 2592000,
+  --max-token-lifetime <s>  longest lifetime a valid token may have left (default ${DEFAULT_MAX_TOKEN_LIFETIME},
                          30 days)                                          env MCP_JWE_MAX_TOKEN_LIFETIME
   --output <text|json>   output format (default text)
   -h, --help             show this help

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { MintableClaims, TokenClaims, TokenInspection } from "@mcp/jwe";
+import { DEFAULT_EXPIRES_IN, DEFAULT_MAX_TOKEN_LIFETIME, MIN_SECRET_LENGTH } from "@mcp/jwe/defaults";
 import { type FlagName, type ParsedArgs, parseArgs, UsageError } from "./args.js";
 import { GENERAL_HELP, INSPECT_HELP, KEYGEN_HELP } from "./help.js";
 
@@ -20,7 +21,6 @@ export interface CliIo {
 // Loaded on first use: usage errors, help and keygen then answer without loading the crypto and schema libraries.
 const loadJwe = () => import("@mcp/jwe");
 
-const MIN_SECRET_LENGTH = 32;
 const DEFAULT_SERVER_URL = "http://localhost:8080";
 const SECRET_FLAGS: readonly FlagName[] = ["jwe-secret-key", "jwt-secret-key"];
 const COMMAND_FLAGS: Record<"generate" | "inspect" | "keygen", readonly FlagName[]> = {
@@ -147,8 +147,7 @@ function requireJweSecret(flags: Flags, io: CliIo): string {
 }
 
 /** The server's maximum token lifetime: same flag name and variable as the server's, so both agree. */
-async function maxTokenLifetime(flags: Flags, io: CliIo): Promise<number> {
-  const { DEFAULT_MAX_TOKEN_LIFETIME } = await loadJwe();
+function maxTokenLifetime(flags: Flags, io: CliIo): number {
   const fromFlag = flags.integer("max-token-lifetime", 1, Number.MAX_SAFE_INTEGER);
   if (fromFlag !== undefined) return fromFlag;
   const fromEnv = io.env.MCP_JWE_MAX_TOKEN_LIFETIME;
@@ -203,9 +202,8 @@ function claimsFromFlags(flags: Flags): MintableClaims {
 
 async function generate(flags: Flags, io: CliIo): Promise<number> {
   const claims = claimsFromFlags(flags);
-  const { DEFAULT_EXPIRES_IN } = await loadJwe();
   const expiry = flags.integer("expiry", 1, Number.MAX_SAFE_INTEGER) ?? DEFAULT_EXPIRES_IN;
-  const maxLifetime = await maxTokenLifetime(flags, io);
+  const maxLifetime = maxTokenLifetime(flags, io);
   if (expiry > maxLifetime) {
     throw new UsageError(
       `--expiry ${expiry} is longer than the maximum token lifetime of ${maxLifetime} seconds ` +
@@ -322,7 +320,7 @@ async function inspect(flags: Flags, args: string[], io: CliIo): Promise<number>
       jweSecrets,
       jwtSecret,
       currentDate: () => now,
-      maxTokenLifetime: await maxTokenLifetime(flags, io),
+      maxTokenLifetime: maxTokenLifetime(flags, io),
     });
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;

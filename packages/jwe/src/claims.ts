@@ -37,35 +37,6 @@ export const CLAIM_NAMES = Object.freeze([
 export type ConnectionClaimName = (typeof CONNECTION_CLAIM_NAMES)[number];
 export type ClaimName = (typeof CLAIM_NAMES)[number];
 
-export interface ConnectionClaims {
-  host?: string;
-  port?: number;
-  database?: string;
-  username?: string;
-  password?: string;
-  protocol?: "http" | "tcp";
-  tls_enabled?: boolean;
-  tls_ca_cert?: string;
-  tls_client_cert?: string;
-  tls_client_key?: string;
-  tls_insecure_skip_verify?: boolean;
-}
-
-export interface TokenClaims extends ConnectionClaims {
-  limit?: number;
-  read_only?: boolean;
-  max_execution_time?: number;
-  exp: number;
-  nbf?: number;
-  iat?: number;
-  iss?: string;
-  sub?: string;
-  aud?: string | string[];
-  jti?: string;
-}
-
-export type MintableClaims = Omit<TokenClaims, "exp"> & { exp?: number };
-
 export interface ParseClaimsOptions {
   /** Reject claims without `exp`. Default false (minting computes `exp` when it is absent). */
   requireExp?: boolean;
@@ -85,45 +56,61 @@ const numericDate = z
   .min(0, { error: "must be a non-negative number of seconds since the epoch" })
   .max(253_402_300_799, { error: "must be a date before the year 10000" });
 
-const claimsSchema = z
-  .strictObject({
-    host: boundedString(255).regex(/^[^\s\u0000-\u001f\u007f/]+$/, {
-      error: "must not contain whitespace, control characters or '/'",
-    }),
-    port: z
-      .number({ error: "must be a number" })
-      .int({ error: "must be an integer" })
-      .min(1, { error: "must be from 1 to 65535" })
-      .max(65535, { error: "must be from 1 to 65535" }),
-    database: boundedString(256),
-    username: boundedString(256),
-    password: boundedString(1024),
-    protocol: z.enum(["http", "tcp"], { error: 'must be "http" or "tcp"' }),
-    tls_enabled: flag,
-    tls_ca_cert: boundedString(1024),
-    tls_client_cert: boundedString(1024),
-    tls_client_key: boundedString(1024),
-    tls_insecure_skip_verify: flag,
-    limit: z
-      .number({ error: "must be a number" })
-      .int({ error: "must be an integer" })
-      .positive({ error: "must be positive" }),
-    read_only: flag,
-    max_execution_time: z
-      .number({ error: "must be a number" })
-      .positive({ error: "must be positive" })
-      .max(31_536_000, { error: "must be at most one year" }),
-    exp: numericDate,
-    nbf: numericDate,
-    iat: numericDate,
-    iss: boundedString(256),
-    sub: boundedString(256),
-    aud: z.union([boundedString(256), z.array(boundedString(256)).min(1).max(8)], {
-      error: "must be a non-empty string or an array of 1 to 8 non-empty strings",
-    }),
-    jti: boundedString(256),
-  })
-  .partial();
+const connectionShape = {
+  host: boundedString(255).regex(/^[^\s\u0000-\u001f\u007f/]+$/, {
+    error: "must not contain whitespace, control characters or '/'",
+  }),
+  port: z
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .min(1, { error: "must be from 1 to 65535" })
+    .max(65535, { error: "must be from 1 to 65535" }),
+  database: boundedString(256),
+  username: boundedString(256),
+  password: boundedString(1024),
+  protocol: z.enum(["http", "tcp"], { error: 'must be "http" or "tcp"' }),
+  tls_enabled: flag,
+  tls_ca_cert: boundedString(1024),
+  tls_client_cert: boundedString(1024),
+  tls_client_key: boundedString(1024),
+  tls_insecure_skip_verify: flag,
+} satisfies Record<ConnectionClaimName, z.ZodType>;
+
+const limitShape = {
+  limit: z
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .positive({ error: "must be positive" }),
+  read_only: flag,
+  max_execution_time: z
+    .number({ error: "must be a number" })
+    .positive({ error: "must be positive" })
+    .max(31_536_000, { error: "must be at most one year" }),
+} satisfies Record<(typeof LIMIT_CLAIM_NAMES)[number], z.ZodType>;
+
+const registeredShape = {
+  exp: numericDate,
+  nbf: numericDate,
+  iat: numericDate,
+  iss: boundedString(256),
+  sub: boundedString(256),
+  aud: z.union([boundedString(256), z.array(boundedString(256)).min(1).max(8)], {
+    error: "must be a non-empty string or an array of 1 to 8 non-empty strings",
+  }),
+  jti: boundedString(256),
+} satisfies Record<(typeof REGISTERED_CLAIM_NAMES)[number], z.ZodType>;
+
+/** Every claim, all optional: `exp` is required by verification (parseClaims' requireExp), not by minting. */
+const claimsSchema = z.strictObject({ ...connectionShape, ...limitShape, ...registeredShape }).partial();
+const connectionSchema = z.object(connectionShape).partial();
+
+// The types are the schema's: one definition of every claim's name and type.
+/** Where and as whom to reach ClickHouse; every field optional (a server may fill gaps). */
+export type ConnectionClaims = z.infer<typeof connectionSchema>;
+/** Claims a token may be minted from: `exp` may be left to `expiresIn`. */
+export type MintableClaims = z.infer<typeof claimsSchema>;
+/** The claims of a verified token: `exp` is always there. */
+export type TokenClaims = MintableClaims & { exp: number };
 
 const claimNameSet: ReadonlySet<string> = new Set(CLAIM_NAMES);
 

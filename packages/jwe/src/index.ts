@@ -12,6 +12,14 @@ export {
   type TokenClaims,
 } from "./claims.js";
 export {
+  DEFAULT_CACHE_MAX_ENTRIES,
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_EXPIRES_IN,
+  DEFAULT_MAX_TOKEN_BYTES,
+  DEFAULT_MAX_TOKEN_LIFETIME,
+  MIN_SECRET_LENGTH,
+} from "./defaults.js";
+export {
   isTokenError,
   TOKEN_ERROR_CODES,
   TokenError,
@@ -19,14 +27,7 @@ export {
   type TokenErrorOptions,
 } from "./errors.js";
 export { type MintOptions, mintToken } from "./mint.js";
-export {
-  DEFAULT_CACHE_MAX_ENTRIES,
-  DEFAULT_CLOCK_TOLERANCE,
-  DEFAULT_EXPIRES_IN,
-  DEFAULT_MAX_TOKEN_BYTES,
-  DEFAULT_MAX_TOKEN_LIFETIME,
-  type VerifyOptions,
-} from "./options.js";
+export type { VerifyOptions } from "./options.js";
 export { looksLikeCompactJwe } from "./shape.js";
 export {
   createTokenVerifier,

@@ -1,14 +1,9 @@
 import { CompactEncrypt, CompactSign } from "jose";
 import { type MintableClaims, parseClaims, type TokenClaims } from "./claims.js";
+import { DEFAULT_EXPIRES_IN, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_MAX_TOKEN_LIFETIME } from "./defaults.js";
 import { TokenError } from "./errors.js";
 import { assertSecret, sharedHmacKey, sharedWrapKey } from "./keys.js";
-import {
-  assertLifetime,
-  DEFAULT_EXPIRES_IN,
-  DEFAULT_MAX_TOKEN_BYTES,
-  DEFAULT_MAX_TOKEN_LIFETIME,
-  epochMillis,
-} from "./options.js";
+import { assertLifetime, epochMillis } from "./options.js";
 
 export interface MintOptions {
   /** Encrypts the token (A256KW key = SHA-256 of this string). */

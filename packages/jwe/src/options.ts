@@ -1,11 +1,5 @@
+import { DEFAULT_CLOCK_TOLERANCE, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_MAX_TOKEN_LIFETIME } from "./defaults.js";
 import { assertSecret } from "./keys.js";
-
-export const DEFAULT_MAX_TOKEN_BYTES = 16_384;
-export const DEFAULT_CLOCK_TOLERANCE = 30;
-export const DEFAULT_EXPIRES_IN = 3600;
-export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
-/** 30 days: a token whose `exp` lies further ahead is refused (verify) or not minted (mint). */
-export const DEFAULT_MAX_TOKEN_LIFETIME = 30 * 24 * 3600;
 
 /** A positive whole number of seconds, or throws a TypeError naming the option. */
 export function assertLifetime(value: unknown, name: string): number {

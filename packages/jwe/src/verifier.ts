@@ -1,12 +1,8 @@
 import { createHash } from "node:crypto";
 import type { TokenClaims } from "./claims.js";
+import { DEFAULT_CACHE_MAX_ENTRIES } from "./defaults.js";
 import { importHmacKey, importWrapKey } from "./keys.js";
-import {
-  DEFAULT_CACHE_MAX_ENTRIES,
-  epochMillis,
-  resolveVerifyOptions,
-  type VerifyOptions,
-} from "./options.js";
+import { epochMillis, resolveVerifyOptions, type VerifyOptions } from "./options.js";
 import {
   assertTokenSize,
   enforceTime,
