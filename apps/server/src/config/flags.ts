@@ -505,12 +505,43 @@ export const OPTIONS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
-export type OptionName = (typeof OPTIONS)[number]["flag"];
+type Option = (typeof OPTIONS)[number];
+export type OptionName = Option["flag"];
+/** The table's row of one option, with its literal types (type, choices, default). */
+export type OptionSpecOf<N extends OptionName> = Extract<Option, { flag: N }>;
+/** Names of the options of one type, e.g. OptionNameOfType<"integer">. */
+export type OptionNameOfType<T extends OptionType> = Extract<Option, { type: T }>["flag"];
+/** Options marked `secret: true`: never echoed, scrubbed from logs (see configSecrets). */
+export type SecretOptionName = Extract<Option, { secret: true }>["flag"];
+
+type ItemOf<S> = S extends { readonly choices: readonly (infer C)[] } ? C : string;
+type ValueOfSpec<S> = S extends { readonly type: "boolean" }
+  ? boolean
+  : S extends { readonly type: "integer" }
+    ? number
+    : S extends { readonly type: "list" }
+      ? readonly ItemOf<S>[]
+      : ItemOf<S>;
+/** An item of a list option: the union of its choices, or string. */
+export type ListItemOf<N extends OptionNameOfType<"list">> = ItemOf<OptionSpecOf<N>>;
+/**
+ * The value of an option after loading, typed by its row: `number` for an integer, the union of
+ * its choices for a string with choices, and `| undefined` only when it has no default.
+ */
+export type OptionValueOf<N extends OptionName> =
+  OptionSpecOf<N> extends { readonly default: unknown }
+    ? ValueOfSpec<OptionSpecOf<N>>
+    : ValueOfSpec<OptionSpecOf<N>> | undefined;
 
 const byFlag = new Map<string, OptionSpec>(OPTIONS.map((o) => [o.flag, o]));
 
 export function findOption(flag: string): OptionSpec | undefined {
   return byFlag.get(flag);
+}
+
+/** The row of a known option. */
+export function optionSpec<N extends OptionName>(flag: N): OptionSpecOf<N> {
+  return byFlag.get(flag) as OptionSpecOf<N>;
 }
 
 /** Every place a setting can come from, for error messages: "--port / MCP_PORT / server.port". */

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import { ConfigError } from "./config-error.js";
+import { optionSpec } from "./flags.js";
 import type { HttpConfig } from "./server-config.js";
 
 export interface ServerTlsMaterial {
@@ -10,11 +11,14 @@ export interface ServerTlsMaterial {
   ca?: Buffer;
 }
 
-function readPem(path: string, flag: string, env: string): Buffer {
+type TlsFileOption = "server-tls-cert-file" | "server-tls-key-file" | "server-tls-ca-cert";
+
+function readPem(path: string, flag: TlsFileOption): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    const { env } = optionSpec(flag);
     throw new ConfigError("CONFIG_INVALID_VALUE", `--${flag} / ${env}: cannot read ${path} (${reason})`, {
       setting: flag,
       cause: error,
@@ -27,11 +31,9 @@ function readPem(path: string, flag: string, env: string): Buffer {
  * wrong path or a mismatched pair is a configuration error (exit 2) rather than a crash later.
  */
 export function loadServerTls(tls: NonNullable<HttpConfig["tls"]>): ServerTlsMaterial {
-  const cert = readPem(tls.certFile, "server-tls-cert-file", "MCP_SERVER_TLS_CERT_FILE");
-  const key = readPem(tls.keyFile, "server-tls-key-file", "MCP_SERVER_TLS_KEY_FILE");
-  const ca = tls.caCertFile
-    ? readPem(tls.caCertFile, "server-tls-ca-cert", "MCP_SERVER_TLS_CA_CERT")
-    : undefined;
+  const cert = readPem(tls.certFile, "server-tls-cert-file");
+  const key = readPem(tls.keyFile, "server-tls-key-file");
+  const ca = tls.caCertFile ? readPem(tls.caCertFile, "server-tls-ca-cert") : undefined;
   try {
     createSecureContext({ cert, key, ca });
   } catch (error) {
