@@ -3,7 +3,7 @@ export {
   createClickHousePool,
   POOL_DEFAULTS,
   type PoolOptions,
-} from "./clickhouse-pool.js";
+} from "./pool/clickhouse-pool.js";
 export {
   type ConnectionDefaults,
   HTTP_PORT,
@@ -11,20 +11,20 @@ export {
   NATIVE_PORT,
   NATIVE_TLS_PORT,
   type Protocol,
-} from "./connection-key.js";
+} from "./connection/normalize.js";
 export {
   type ConnectionPolicyOptions,
   createConnectionPolicy,
-} from "./connection-policy.js";
+} from "./connection/connection-policy.js";
 export {
   DATABASE_ERROR_CODES,
   DatabaseError,
   type DatabaseErrorCode,
   type DatabaseErrorDetails,
   isDatabaseError,
-} from "./errors.js";
-export { STANDARD_CLICKHOUSE_PORTS } from "./host-allow-list.js";
-export type { PoolStats } from "./keyed-pool.js";
+} from "./errors/database-error.js";
+export { STANDARD_CLICKHOUSE_PORTS } from "./connection/host-policy.js";
+export type { PoolStats } from "./pool/keyed-pool.js";
 export type {
   ColumnDescription,
   ListTablesOptions,
@@ -33,9 +33,9 @@ export type {
   QueryResult,
   TableDescription,
   TableInfo,
-} from "./pooled-client.js";
+} from "./client/clickhouse-client.js";
 export {
   classifyStatement,
   READ_ONLY_TABLE_FUNCTIONS,
   type ReadOnlyCheckOptions,
-} from "./sql-statement.js";
+} from "./client/sql/statement.js";
