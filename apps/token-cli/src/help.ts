@@ -44,7 +44,8 @@ Token and output:
                               json: {"token","expires_at","url"} on stdout
   -h, --help                  show help
 
-Flags take --flag=value or --flag value; booleans are bare (--tls) or --tls=true|false.
+Flags take --flag=value or --flag value; booleans are bare (--tls) or --tls=true|false
+(also 1|0, yes|no, on|off).
 
 Exit codes: 0 success, 1 invalid or expired token (inspect) or unexpected failure, 2 usage error.
 

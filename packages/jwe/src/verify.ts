@@ -228,6 +228,16 @@ export function notBeforeSeconds(claims: TokenClaims): number {
   return Math.max(claims.nbf ?? Number.NEGATIVE_INFINITY, claims.iat ?? Number.NEGATIVE_INFINITY);
 }
 
+/**
+ * Where the claims stand against the clock. This is the one copy of the time rules: verify
+ * enforces it, inspect reports it, and the verifier's cache re-checks a hit without any crypto.
+ * jose's jwtVerify / jwtDecrypt checks (`clockTolerance`, `requiredClaims`) are not used because
+ * they cannot carry these rules: unsigned (cty "JSON") tokens never pass through jwtVerify; jose
+ * checks `nbf` before `exp` (an expired token must say TOKEN_EXPIRED), rejects a future `iat` only
+ * under `maxTokenAge`, which then makes `iat` required (reference tokens need not carry it), knows
+ * no upper bound on `exp` (TOKEN_LIFETIME_EXCEEDED), throws instead of reporting (inspect), and
+ * would judge claim types before our name and type checks, changing which error a token gets.
+ */
 export function timeStatus(claims: TokenClaims, nowMillis: number, policy: TimePolicy): TokenTimeStatus {
   const now = Math.floor(nowMillis / 1000);
   const { clockTolerance } = policy;
