@@ -4,6 +4,8 @@
  * so a setting cannot exist in one place and be missing from another.
  */
 
+import { DEFAULT_CLOCK_TOLERANCE, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_MAX_TOKEN_LIFETIME } from "@mcp/jwe";
+
 export type OptionType = "string" | "boolean" | "integer" | "list";
 export type OptionValue = string | number | boolean | readonly string[];
 
@@ -256,7 +258,7 @@ export const OPTIONS = [
     env: "MCP_JWE_CLOCK_TOLERANCE",
     key: "server.jwe.clock_tolerance",
     type: "integer",
-    default: 30,
+    default: DEFAULT_CLOCK_TOLERANCE,
     min: 0,
     max: 3600,
     unit: "seconds",
@@ -267,7 +269,7 @@ export const OPTIONS = [
     env: "MCP_JWE_MAX_TOKEN_BYTES",
     key: "server.jwe.max_token_bytes",
     type: "integer",
-    default: 16384,
+    default: DEFAULT_MAX_TOKEN_BYTES,
     min: 256,
     unit: "bytes",
     help: "Longer tokens are refused before any decryption.",
@@ -277,7 +279,7 @@ export const OPTIONS = [
     env: "MCP_JWE_MAX_TOKEN_LIFETIME",
     key: "server.jwe.max_token_lifetime",
     type: "integer",
-    default: 2_592_000,
+    default: DEFAULT_MAX_TOKEN_LIFETIME,
     min: 60,
     unit: "seconds",
     help: "Tokens whose exp lies further ahead than this are refused (401); the generator endpoint and CLI refuse to mint them. Default 30 days.",
