@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import { type EmbeddedClickHouse, type EmbeddedUser, start } from "@mcp/embedded-clickhouse";
 import { type MintableClaims, mintToken } from "@mcp/jwe";
@@ -17,8 +17,22 @@ import {
   waitForJsonFile,
 } from "./processes.js";
 
-export const SERVER_MAIN = fileURLToPath(new URL("../../apps/server/dist/main.js", import.meta.url));
-export const SERVER_APP = fileURLToPath(new URL("../../apps/server/dist/app.js", import.meta.url));
+/** The server package as the bench depends on it (@mcp/server, workspace:*): its binary and its entry point. */
+const SERVER_PACKAGE_JSON = createRequire(import.meta.url).resolve("@mcp/server/package.json");
+const SERVER_PACKAGE = JSON.parse(readFileSync(SERVER_PACKAGE_JSON, "utf8")) as {
+  bin: { "altinity-mcp": string };
+  exports: { ".": { import: string } };
+};
+/** `altinity-mcp`, the binary users run. */
+export const SERVER_MAIN = path.resolve(
+  path.dirname(SERVER_PACKAGE_JSON),
+  SERVER_PACKAGE.bin["altinity-mcp"],
+);
+/** What `import "@mcp/server"` loads (createRuntime). */
+export const SERVER_ENTRY = path.resolve(
+  path.dirname(SERVER_PACKAGE_JSON),
+  SERVER_PACKAGE.exports["."].import,
+);
 
 export const TENANT_USERS = 1000;
 export const TENANT_DATABASES = Array.from({ length: 10 }, (_, i) => `tenants_${i}`);
@@ -85,7 +99,7 @@ export async function tearDown(env: BenchEnv): Promise<void> {
 }
 
 export function serverBuilt(): string | undefined {
-  if (!existsSync(SERVER_MAIN) || !existsSync(SERVER_APP)) {
+  if (!existsSync(SERVER_MAIN) || !existsSync(SERVER_ENTRY)) {
     return "apps/server is not built (run `pnpm turbo run build --filter=@mcp/server...`)";
   }
   return undefined;
@@ -143,7 +157,7 @@ export interface RunningServer {
   proc: Managed;
 }
 
-/** The real binary, `node apps/server/dist/main.js` with flags, its logs in a file as in production. */
+/** The real binary (`altinity-mcp`, apps/server/dist/main.js) with flags, its logs in a file as in production. */
 export async function startBinaryServer(
   env: BenchEnv,
   name: string,
@@ -183,7 +197,7 @@ function profileArgs(env: BenchEnv, name: string): string[] {
   return ["--cpu-prof", `--cpu-prof-dir=${dir}`];
 }
 
-/** Our app (apps/server/dist) in a bench host, with the real pool or the reference's strategy. */
+/** Our runtime (`createRuntime` of @mcp/server) in a bench host, with the real pool or the reference's strategy. */
 export async function startServerHost(
   env: BenchEnv,
   name: string,

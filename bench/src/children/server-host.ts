@@ -1,19 +1,19 @@
 /**
- * Our server's own app (apps/server/dist: config, logger, metrics, createApp) served the way
- * main.ts serves it, with either the real pool or the reference's new-client-per-call strategy,
- * so (c) runs our whole code path and differs from (b) only in the pool.
+ * Our server's own runtime (`createRuntime` from @mcp/server: the pool, metrics, app, HTTP server
+ * with its request timeouts, listening) configured from the server's own flags, exactly as
+ * `altinity-mcp` runs it, with either the real pool or the reference's new-client-per-call
+ * strategy, so (c) runs our whole code path and differs from (b) only in the pool.
  * Arguments: --strategy=pool|reference --ready-file=PATH, then the server's own flags after `--`.
  */
 import { writeFileSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
-import { createClickHousePool } from "@mcp/clickhouse";
-import { createApp } from "../../../apps/server/dist/app.js";
-import { configSecrets, resolveConfig } from "../../../apps/server/dist/config/load-config.js";
-import { parseArgv } from "../../../apps/server/dist/config/parse-argv.js";
-import { createLogger } from "../../../apps/server/dist/logger.js";
-import { createMetrics } from "../../../apps/server/dist/metrics.js";
+import {
+  configSecrets,
+  createLogger,
+  createPool,
+  createRuntime,
+  parseArgv,
+  resolveConfig,
+} from "@mcp/server";
 import { createReferenceStrategyPool } from "../reference-strategy.js";
 import { childArgs, required } from "./args.js";
 
@@ -26,23 +26,18 @@ if (strategy !== "pool" && strategy !== "reference")
 
 const { config } = resolveConfig(parseArgv(serverArgv), process.env);
 const logger = createLogger(config.logLevel, { secrets: new Set(configSecrets(config)) });
-const poolOptions = {
-  maxClients: config.pool.maxClients,
-  idleTimeoutMs: config.pool.idleTimeoutMs,
-  ...(config.pool.allowedHosts && { allowedHosts: config.pool.allowedHosts }),
-  ...(config.pool.allowedTlsDirs && { allowedTlsDirs: config.pool.allowedTlsDirs }),
-};
 const pool =
-  strategy === "reference" ? createReferenceStrategyPool(poolOptions) : createClickHousePool(poolOptions);
-const { app } = createApp({ config, pool, logger, metrics: createMetrics(), version: `bench-${strategy}` });
-const server = createAdaptorServer({ fetch: app.fetch, hostname: config.http.address }) as Server;
-server.listen(config.http.port, config.http.address, () => {
-  const address = server.address() as AddressInfo;
-  writeFileSync(
-    required(own, "ready-file"),
-    JSON.stringify({ url: `http://${address.address}:${address.port}` }),
-  );
-});
+  strategy === "reference"
+    ? createReferenceStrategyPool({
+        maxClients: config.pool.maxClients,
+        idleTimeoutMs: config.pool.idleTimeoutMs,
+        ...(config.pool.allowedHosts && { allowedHosts: config.pool.allowedHosts }),
+        ...(config.pool.allowedTlsDirs && { allowedTlsDirs: config.pool.allowedTlsDirs }),
+      })
+    : createPool(config);
+const runtime = createRuntime({ config, logger, version: `bench-${strategy}`, pool });
+const { url } = await runtime.start();
+writeFileSync(required(own, "ready-file"), JSON.stringify({ url }));
 
 // Exit through process.exit on SIGTERM so that node --cpu-prof writes its profile.
 process.on("SIGTERM", () => process.exit(0));

@@ -7,8 +7,8 @@ import {
 } from "@mcp/jwe";
 import { defaultConnection } from "../config/default-connection.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { type TokenRejection, tokenRejection } from "../http-errors.js";
 import { extractToken, type TokenSource } from "./extract-token.js";
+import { type TokenRejection, tokenRejection } from "./token-rejection.js";
 
 export interface RequestAuth {
   connection: ConnectionClaims;

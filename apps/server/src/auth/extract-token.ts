@@ -8,6 +8,11 @@ export interface ExtractedToken {
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
+/** The credential of an `Authorization: Bearer <credential>` header; undefined for any other scheme. */
+export function bearerCredential(header: string | undefined): string | undefined {
+  return BEARER.exec(header ?? "")?.[1] || undefined;
+}
+
 /**
  * One precedence order for every endpoint: the token in the path (`/<token>/sse`), then
  * `Authorization: Bearer <token>`, then `X-Altinity-MCP-Key: <token>`. An Authorization header
@@ -16,8 +21,8 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
  */
 export function extractToken(pathToken: string | undefined, headers: Headers): ExtractedToken | undefined {
   if (pathToken !== undefined && pathToken !== "") return { token: pathToken, source: "path" };
-  const bearer = BEARER.exec(headers.get("authorization") ?? "");
-  if (bearer?.[1]) return { token: bearer[1], source: "authorization" };
+  const bearer = bearerCredential(headers.get("authorization") ?? undefined);
+  if (bearer) return { token: bearer, source: "authorization" };
   const key = headers.get("x-altinity-mcp-key")?.trim();
   if (key) return { token: key, source: "x-altinity-mcp-key" };
   return undefined;

@@ -1,35 +1,48 @@
 import type { TokenClaims } from "@mcp/jwe";
 import type { LimitsConfig } from "../config/server-config.js";
 
+/**
+ * The caps one MCP server applies to its calls. A cap that is absent is no cap of ours: the
+ * server's configuration writes "no cap" as 0 (a flag value), and this is the one place that
+ * turns it into an absent field, the form the pool's query options take.
+ */
 export interface EffectiveLimits {
   readOnly: boolean;
-  maxRows: number;
-  maxBytes: number;
+  maxRows?: number;
+  maxBytes?: number;
   /** seconds */
-  maxExecutionTime: number;
-  /** bytes on the ClickHouse server; 0 = no limit of ours */
-  maxMemoryUsage: number;
-  maxQueryLength: number;
+  maxExecutionTime?: number;
+  /** bytes on the ClickHouse server; absent = ClickHouse's own limit */
+  maxMemoryUsage?: number;
+  maxQueryLength?: number;
+}
+
+/** A configured cap: 0 (or less) means none. */
+function configured(value: number): number | undefined {
+  return value > 0 ? value : undefined;
 }
 
 /**
- * The smaller of two caps, where 0 (or less) means "no cap". A token's claim can only bring the
- * server's cap down: a larger claim, or a claim on a server with a cap, never raises it.
+ * The smaller of two caps. A token's claim can only bring the server's cap down: a larger claim,
+ * or a claim on a server with a cap, never raises it; a claim where the server has none applies.
  */
-function tighten(server: number, claim: number | undefined): number {
+function tighten(server: number | undefined, claim: number | undefined): number | undefined {
   if (claim === undefined || !Number.isFinite(claim) || claim <= 0) return server;
-  if (server <= 0) return claim;
-  return Math.min(server, claim);
+  return server === undefined ? claim : Math.min(server, claim);
 }
 
 /** The server's limits, tightened (never loosened) by the token's `limit`, `read_only`, `max_execution_time`. */
 export function effectiveLimits(server: LimitsConfig, claims?: TokenClaims): EffectiveLimits {
-  return {
-    readOnly: server.readOnly || claims?.read_only === true,
-    maxRows: tighten(server.maxResultRows, claims?.limit),
-    maxBytes: server.maxResultBytes,
-    maxExecutionTime: tighten(server.maxExecutionTime, claims?.max_execution_time),
-    maxMemoryUsage: server.maxMemoryUsage,
-    maxQueryLength: server.maxQueryLength,
+  const caps = {
+    maxRows: tighten(configured(server.maxResultRows), claims?.limit),
+    maxBytes: configured(server.maxResultBytes),
+    maxExecutionTime: tighten(configured(server.maxExecutionTime), claims?.max_execution_time),
+    maxMemoryUsage: configured(server.maxMemoryUsage),
+    maxQueryLength: configured(server.maxQueryLength),
   };
+  const limits: EffectiveLimits = { readOnly: server.readOnly || claims?.read_only === true };
+  for (const [name, value] of Object.entries(caps) as [keyof typeof caps, number | undefined][]) {
+    if (value !== undefined) limits[name] = value;
+  }
+  return limits;
 }

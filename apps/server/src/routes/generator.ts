@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { createConnectionPolicy, isDatabaseError } from "@mcp/clickhouse";
+import { createConnectionPolicy } from "@mcp/clickhouse";
 import {
   DEFAULT_EXPIRES_IN,
   isTokenError,
@@ -11,43 +11,25 @@ import {
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import { connectionFromClaims, tokenDigest } from "../auth/authenticate.js";
+import { bearerCredential } from "../auth/extract-token.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { type HttpError, httpError, jsonResponse } from "../http-errors.js";
+import {
+  badRequest,
+  connectionPolicyRefusal,
+  httpError,
+  jsonResponse,
+  unsupportedMediaType,
+} from "../http/errors.js";
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function badRequest(description: string): HttpError {
-  return httpError(400, "invalid_request", description);
-}
-
 function operatorKeyMatches(header: string | undefined, key: string): boolean {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? "");
-  if (!match?.[1]) return false;
+  const credential = bearerCredential(header);
+  if (!credential) return false;
   // Digests have equal lengths, so the comparison takes the same time whatever was sent.
-  return timingSafeEqual(tokenDigest(match[1]), tokenDigest(key));
-}
-
-/** How a refusal of the pool's connection policy is answered: which field, never the rules. */
-function policyRefusal(error: unknown): HttpError | undefined {
-  if (!isDatabaseError(error)) return undefined;
-  switch (error.code) {
-    case "HOST_NOT_ALLOWED":
-      return httpError(
-        403,
-        "host_not_allowed",
-        "the host and port are not in the server's list of allowed ClickHouse hosts",
-      );
-    case "TLS_FILE_NOT_ALLOWED":
-      return httpError(
-        403,
-        "tls_file_not_allowed",
-        "a TLS file is outside the directories the server allows for TLS files",
-      );
-    default:
-      return badRequest(error.message);
-  }
+  return timingSafeEqual(tokenDigest(credential), tokenDigest(key));
 }
 
 /**
@@ -71,19 +53,19 @@ export function createGeneratorHandler(
   return async (c: Context): Promise<Response> => {
     const jweSecret = config.jwe.jweSecretKeys[0];
     if (!config.jwe.allow || jweSecret === undefined) {
-      return jsonResponse(httpError(403, "forbidden", "JWE authentication is not enabled on this server"));
+      return jsonResponse(httpError("forbidden", "JWE authentication is not enabled on this server"));
     }
     if (config.generator.operatorKey !== undefined) {
       if (!operatorKeyMatches(c.req.header("authorization"), config.generator.operatorKey)) {
         return jsonResponse(
-          httpError(401, "unauthorized", "this endpoint requires Authorization: Bearer <operator key>", {
+          httpError("unauthorized", "this endpoint requires Authorization: Bearer <operator key>", {
             "WWW-Authenticate": 'Bearer realm="jwe-token-generator"',
           }),
         );
       }
     }
     if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
-      return jsonResponse(httpError(415, "unsupported_media_type", "Content-Type must be application/json"));
+      return jsonResponse(unsupportedMediaType());
     }
 
     let body: unknown;
@@ -126,7 +108,7 @@ export function createGeneratorHandler(
     try {
       await checkConnection(connection);
     } catch (error) {
-      const refusal = policyRefusal(error);
+      const refusal = connectionPolicyRefusal(error);
       if (refusal) return jsonResponse(refusal);
       throw error;
     }

@@ -15,9 +15,9 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import pino from "pino";
 import { afterAll, expect } from "vitest";
-import { createApp, type ServerApp } from "../app.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { createMetrics, type Metrics } from "../metrics.js";
+import { createApp, type ServerApp } from "../http/app.js";
+import { createMetrics, type Metrics } from "../observability/metrics.js";
 
 export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];

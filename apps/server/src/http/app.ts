@@ -1,24 +1,29 @@
 import type { ClickHousePool } from "@mcp/clickhouse";
 import { createTokenVerifier, looksLikeCompactJwe } from "@mcp/jwe";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
+import type { H } from "hono/types";
 import type { Logger } from "pino";
-import { type AppEnv, accessLog } from "./access-log.js";
-import { createAuthenticator } from "./auth/authenticate.js";
+import { createAuthenticator } from "../auth/authenticate.js";
+import type { ServerConfig } from "../config/server-config.js";
+import { createMcpServer } from "../mcp/create-mcp-server.js";
+import { effectiveLimits } from "../mcp/effective-limits.js";
+import type { Metrics } from "../observability/metrics.js";
+import { createGeneratorHandler } from "../routes/generator.js";
+import { createHealthHandler, livez } from "../routes/health.js";
+import type { McpServerFactory } from "../routes/mcp-server-factory.js";
+import { createMetricsHandler } from "../routes/metrics.js";
+import { createSseRoutes, openWithGetOnly } from "../routes/sse.js";
+import { createStreamableHandler } from "../routes/streamable.js";
+import { accessLog } from "./access-log.js";
+import type { AppEnv } from "./app-env.js";
+import { refuseWhenShuttingDown, requireAuth } from "./auth-middleware.js";
 import { TokenCallLimiter } from "./call-limiter.js";
-import type { ServerConfig } from "./config/server-config.js";
-import { httpError, jsonResponse } from "./http-errors.js";
+import { corsMiddleware } from "./cors.js";
+import { httpError, jsonResponse, methodNotAllowed, notFound } from "./errors.js";
+import { hostOriginGuard } from "./host-origin-guard.js";
 import { InFlight } from "./in-flight.js";
-import { createMcpServer } from "./mcp/create-mcp-server.js";
-import { effectiveLimits } from "./mcp/effective-limits.js";
-import type { Metrics } from "./metrics.js";
-import { createGeneratorHandler } from "./routes/generator.js";
-import { createHealthHandler, livez } from "./routes/health.js";
-import type { McpServerFactory } from "./routes/mcp-shared.js";
-import { createSseRoutes } from "./routes/mcp-sse.js";
-import { createStreamableHandler } from "./routes/mcp-streamable.js";
-import { hostOriginGuard } from "./security.js";
+import { PATHS, tokenRoute } from "./paths.js";
 
 export interface AppDeps {
   config: ServerConfig;
@@ -41,30 +46,15 @@ export interface ServerApp {
 /** The least unread output an SSE session may have before its client counts as not reading. */
 const SSE_MIN_QUEUED_BYTES = 8 * 1024 * 1024;
 
-/** Headers a browser-based MCP client sends and must be allowed to send cross-origin. */
-const CORS_ALLOW_HEADERS = [
-  "Content-Type",
-  "Authorization",
-  "X-Altinity-MCP-Key",
-  "Mcp-Protocol-Version",
-  "Mcp-Session-Id",
-  "Last-Event-ID",
-  "Accept",
-];
-const CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Mcp-Session-Id", "X-Request-Id", "Retry-After"];
-
-function corsOrigins(value: string): string | string[] {
-  const origins = value
-    .split(",")
-    .map((origin) => origin.trim())
-    .filter(Boolean);
-  return origins.length === 1 ? (origins[0] as string) : origins;
-}
+// Handlers and middlewares of any environment: Hono checks nothing at runtime, and each chain
+// below is built so that what a handler reads from `c.var` was set before it.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type Step = H<any>;
 
 /**
  * The HTTP surface: MCP over legacy SSE and stateless Streamable HTTP (per-request JWE auth when
  * enabled), the token generator, health, liveness and metrics. Pure: no listening, no process
- * state; main.ts serves `app.fetch` and calls `shutdown` on SIGTERM.
+ * state; the runtime serves `app.fetch` and calls `shutdown` on SIGTERM.
  */
 export function createApp(deps: AppDeps): ServerApp {
   const { config, pool, logger, metrics, version } = deps;
@@ -105,27 +95,13 @@ export function createApp(deps: AppDeps): ServerApp {
     await next();
   });
   app.use(hostOriginGuard({ ...config.http, listeningPort: () => deps.listeningPort?.() }));
-  if (config.http.corsOrigin !== undefined) {
-    app.use(
-      cors({
-        origin: corsOrigins(config.http.corsOrigin),
-        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-        allowHeaders: CORS_ALLOW_HEADERS,
-        exposeHeaders: CORS_EXPOSE_HEADERS,
-        maxAge: 600,
-      }),
-    );
-  }
+  if (config.http.corsOrigin !== undefined) app.use(corsMiddleware(config.http.corsOrigin));
   app.use(
     bodyLimit({
       maxSize: config.http.maxBodyBytes,
       onError: () =>
         jsonResponse(
-          httpError(
-            413,
-            "payload_too_large",
-            `the request body is larger than ${config.http.maxBodyBytes} bytes`,
-          ),
+          httpError("payload_too_large", `the request body is larger than ${config.http.maxBodyBytes} bytes`),
         ),
     }),
   );
@@ -133,43 +109,43 @@ export function createApp(deps: AppDeps): ServerApp {
   app.onError((error, c) => {
     // Only the error's class: a third-party message could quote the request (and its token).
     logger.error({ reqId: c.get("requestId"), errName: error.name }, "unhandled error");
-    return jsonResponse(httpError(500, "internal_error", "the server failed to handle this request"));
+    return jsonResponse(httpError("internal_error", "the server failed to handle this request"));
   });
-  const notFound = () => jsonResponse(httpError(404, "not_found", "no such endpoint"));
-  app.notFound(notFound);
+  app.notFound(() => jsonResponse(notFound()));
 
-  type Handler = (c: Context) => Response | Promise<Response>;
   /**
-   * One path, the methods it answers, and 405 with `Allow` for any other method. On a path with a
-   * `:token` segment, everything requires a JWE-shaped token there first: any other segment is
-   * no endpoint of ours (404), so `/favicon.ico` or `/.well-known/...` never reads as a token.
-   * (Hono answers HEAD with the GET handler, body dropped; handlers that must not run for HEAD check.)
+   * One path, the methods it answers (each a chain of middlewares ending in its handler), and 405
+   * with `Allow` for any other method. On a path with a `:token` segment, everything requires a
+   * JWE-shaped token there first: any other segment is no endpoint of ours (404), so
+   * `/favicon.ico` or `/.well-known/...` never reads as a token. (Hono answers HEAD with the GET
+   * chain, body dropped; a chain that must not run for HEAD checks.)
    */
-  const route = (path: string, handlers: Partial<Record<"GET" | "POST", Handler>>) => {
-    const allow = Object.keys(handlers).join(", ");
-    const guard = path.includes(":token")
-      ? (handler: Handler): Handler =>
-          (c) =>
-            looksLikeCompactJwe(c.req.param("token") ?? "") ? handler(c) : notFound()
-      : (handler: Handler) => handler;
-    for (const [method, handler] of Object.entries(handlers)) app.on(method, path, guard(handler));
-    app.all(
-      path,
-      guard(() => jsonResponse(httpError(405, "method_not_allowed", `use ${allow}`, { Allow: allow }))),
-    );
+  const route = (path: string, chains: Partial<Record<"GET" | "POST", Step[]>>) => {
+    const allow = Object.keys(chains).join(", ");
+    const guard: Step[] = path.includes(":token")
+      ? [
+          async (c, next) => {
+            if (!looksLikeCompactJwe(c.req.param("token") ?? "")) return jsonResponse(notFound());
+            await next();
+          },
+        ]
+      : [];
+    // Hono runs the handlers matching a request in the order registered, until one answers.
+    for (const [method, chain] of Object.entries(chains)) {
+      for (const step of [...guard, ...chain]) app.on(method, path, step);
+    }
+    for (const step of guard) app.all(path, step);
+    app.all(path, () => jsonResponse(methodNotAllowed(allow)));
   };
 
-  route("/livez", { GET: livez });
-  route("/health", { GET: createHealthHandler({ config, pool, version, isShuttingDown }) });
-  route("/metrics", {
-    GET: (c) => c.body(metrics.render(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
-  });
+  route(PATHS.livez, { GET: [livez] });
+  route(PATHS.health, { GET: [createHealthHandler({ config, pool, version, isShuttingDown })] });
+  route(PATHS.metrics, { GET: [createMetricsHandler(metrics)] });
   if (config.generator.enabled && config.jwe.allow) {
-    route("/jwe-token-generator", { POST: createGeneratorHandler(config, logger) });
+    route(PATHS.generator, { POST: [createGeneratorHandler(config, logger)] });
   }
 
   const sse = createSseRoutes({
-    authenticator,
     createServer,
     logger,
     metrics,
@@ -182,36 +158,38 @@ export function createApp(deps: AppDeps): ServerApp {
     calls,
     now: deps.now ?? (() => new Date()),
     clockToleranceSeconds: config.jwe.clockToleranceSeconds,
-    isShuttingDown,
   });
   const streamable = createStreamableHandler({
-    authenticator,
     createServer,
     logger,
-    metrics,
     maxBodyBytes: config.http.maxBodyBytes,
     inFlight,
     calls,
-    isShuttingDown,
-    requestSignal: (c) => c.get("requestSignal") ?? c.req.raw.signal,
   });
 
+  // Every MCP endpoint: refused with 503 once shutdown began, then authenticated (c.var.auth).
+  const mcp = (handler: Step): Step[] => [
+    refuseWhenShuttingDown(isShuttingDown),
+    requireAuth(authenticator, metrics, logger),
+    handler,
+  ];
+  const sseOpen = [openWithGetOnly, ...mcp(sse.open)];
   const serveSse = config.http.transports.includes("sse");
   const serveHttp = config.http.transports.includes("http");
   // Fixed paths first: a token route (`/:token`) must never shadow them.
   if (serveSse) {
-    route("/sse", { GET: sse.open });
-    route("/message", { POST: sse.message });
+    route(PATHS.sse, { GET: sseOpen });
+    route(PATHS.message, { POST: mcp(sse.message) });
   }
-  if (serveHttp) route("/mcp", { POST: streamable });
+  if (serveHttp) route(PATHS.mcp, { POST: mcp(streamable) });
   if (config.jwe.allow) {
     if (serveSse) {
-      route("/:token/sse", { GET: sse.open });
-      route("/:token/message", { POST: sse.message });
+      route(tokenRoute(PATHS.sse), { GET: sseOpen });
+      route(tokenRoute(PATHS.message), { POST: mcp(sse.message) });
     }
     if (serveHttp) {
-      route("/:token/mcp", { POST: streamable });
-      route("/:token", { POST: streamable });
+      route(tokenRoute(PATHS.mcp), { POST: mcp(streamable) });
+      route(tokenRoute(""), { POST: mcp(streamable) });
     }
   }
 

@@ -1,6 +1,6 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import { connectClient, eventually, mcpUrl, useTestServers } from "./test-support/http-fixture.js";
+import { connectClient, eventually, mcpUrl, useTestServers } from "../test-support/http-fixture.js";
 
 const start = useTestServers();
 

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
-import type { HttpConfig } from "./config/server-config.js";
-import { httpError, jsonResponse } from "./http-errors.js";
-import { isLoopbackHost } from "./loopback.js";
+import type { HttpConfig } from "../config/server-config.js";
+import { isLoopbackHost } from "../loopback.js";
+import { httpError, jsonResponse } from "./errors.js";
 
 interface HostHeader {
   /** Lower-case name or IP, IPv6 in brackets: "[::1]", "example.com". */
@@ -77,11 +77,11 @@ export function hostOriginGuard(options: HostOriginGuardOptions): MiddlewareHand
     // rebinding attempt; Node itself refuses HTTP/1.1 without Host.
     const host = c.req.header("host");
     if (host !== undefined && !hostAllowed(host)) {
-      return jsonResponse(httpError(403, "forbidden", "the Host header is not allowed"));
+      return jsonResponse(httpError("forbidden", "the Host header is not allowed"));
     }
     const origin = c.req.header("origin");
     if (origin !== undefined && !originAllowed(origin)) {
-      return jsonResponse(httpError(403, "forbidden", "the Origin header is not allowed"));
+      return jsonResponse(httpError("forbidden", "the Origin header is not allowed"));
     }
     await next();
   };

@@ -1,28 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
-import type { Metrics } from "./metrics.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { AppEnv } from "./app-env.js";
+import { PATHS, TOKEN_PREFIXED_PATHS } from "./paths.js";
 
-/** Hono environment of the app: what middlewares hand to handlers. */
-export interface AppEnv {
-  Variables: {
-    requestId: string;
-    /** The connection's abort signal (fires when the client hangs up). */
-    requestSignal: AbortSignal;
-  };
-}
-
-const STATIC_PATHS = new Set([
-  "/",
-  "/health",
-  "/livez",
-  "/metrics",
-  "/sse",
-  "/mcp",
-  "/message",
-  "/jwe-token-generator",
-]);
-const TOKEN_SUFFIXES = new Set(["sse", "mcp", "message"]);
+/** Paths shown as themselves: the route table's, and "/" (no token there). */
+const STATIC_PATHS = new Set<string>(["/", ...Object.values(PATHS)]);
+/** What may follow a token segment, without its slash: "sse", "message", "mcp". */
+const TOKEN_SUFFIXES = new Set<string>(TOKEN_PREFIXED_PATHS.map((path) => path.slice(1)));
 // RFC 8615 names are registered words; longer or odd ones are not worth a distinct log entry.
 const WELL_KNOWN = /^\/\.well-known\/[A-Za-z0-9._-]{1,64}/;
 

@@ -6,7 +6,7 @@ import {
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { SSEStreamingApi } from "hono/streaming";
-import { withoutErrorPrefix } from "../mcp/wire-errors.js";
+import { withoutErrorPrefix } from "./wire-errors.js";
 
 export interface SseServerTransportOptions {
   sessionId: string;

@@ -8,10 +8,10 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { describe, expect, it } from "vitest";
-import { cleanEnv, isListening, spawnServer } from "./test-support/spawn-server.js";
+import { cleanEnv, isListening, spawnServer } from "../test-support/spawn-server.js";
 
 /** The token generator CLI (`pnpm run token`), built alongside the server by `pnpm test`. */
-const TOKEN_CLI = fileURLToPath(new URL("../../token-cli/dist/cli.js", import.meta.url));
+const TOKEN_CLI = fileURLToPath(new URL("../../../token-cli/dist/cli.js", import.meta.url));
 
 function text(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];

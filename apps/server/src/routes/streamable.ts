@@ -1,27 +1,22 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Context } from "hono";
 import type { Logger } from "pino";
-import type { Authenticator, RequestAuth } from "../auth/authenticate.js";
-import type { TokenCallLimiter } from "../call-limiter.js";
-import { httpError, jsonResponse, tooManyCalls } from "../http-errors.js";
-import type { InFlight } from "../in-flight.js";
+import type { RequestAuth } from "../auth/authenticate.js";
+import type { AuthEnv } from "../http/app-env.js";
+import type { TokenCallLimiter } from "../http/call-limiter.js";
+import { httpError, jsonResponse, methodNotAllowed, tooManyCalls } from "../http/errors.js";
+import type { InFlight } from "../http/in-flight.js";
 import { withoutErrorPrefix } from "../mcp/wire-errors.js";
-import type { Metrics } from "../metrics.js";
-import { type McpServerFactory, rejectToken } from "./mcp-shared.js";
+import type { McpServerFactory } from "./mcp-server-factory.js";
 
 export interface StreamableRoutesOptions {
-  authenticator: Authenticator;
   createServer: McpServerFactory;
   logger: Logger;
-  metrics: Metrics;
   maxBodyBytes: number;
   /** Counts requests being answered, so shutdown can wait for them; its signal aborts them. */
   inFlight: InFlight;
   /** Per-token cap on requests running at once, shared with SSE. */
   calls: TokenCallLimiter;
-  isShuttingDown: () => boolean;
-  /** The request's abort signal, taken before any middleware wrapped the request. */
-  requestSignal: (c: Context) => AbortSignal;
 }
 
 /**
@@ -32,7 +27,7 @@ export interface StreamableRoutesOptions {
 function whenAborted(signal: AbortSignal, done: AbortSignal): Promise<Response> {
   return new Promise((resolve) => {
     const answer = () =>
-      resolve(jsonResponse(httpError(503, "cancelled", "the request was cancelled before it completed")));
+      resolve(jsonResponse(httpError("cancelled", "the request was cancelled before it completed")));
     if (signal.aborted) answer();
     else signal.addEventListener("abort", answer, { once: true, signal: done });
   });
@@ -41,42 +36,33 @@ function whenAborted(signal: AbortSignal, done: AbortSignal): Promise<Response> 
 /**
  * Streamable HTTP, stateless: every POST gets a fresh MCP server and transport, so any replica
  * behind a round-robin balancer can answer any request. Without sessions there is nothing to
- * GET (server-initiated stream) or DELETE, hence 405.
+ * GET (server-initiated stream) or DELETE, hence 405. Runs behind the shutdown check and the
+ * auth middleware (`c.var.auth`).
  */
 export function createStreamableHandler(options: StreamableRoutesOptions) {
-  const { authenticator, logger, metrics } = options;
+  const { logger } = options;
 
-  return async function handle(c: Context): Promise<Response> {
+  return async function handle(c: Context<AuthEnv>): Promise<Response> {
     if (c.req.method !== "POST") {
-      return jsonResponse(
-        httpError(405, "method_not_allowed", "this server is stateless: only POST is supported", {
-          Allow: "POST",
-        }),
-      );
+      return jsonResponse(methodNotAllowed("POST", "this server is stateless: only POST is supported"));
     }
-    if (options.isShuttingDown()) {
-      return jsonResponse(
-        httpError(503, "shutting_down", "the server is shutting down", { "Retry-After": "5" }),
-      );
-    }
-    const outcome = await authenticator.authenticate(c.req.param("token"), c.req.raw.headers);
-    if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
-    const tokenKey = outcome.auth.tokenDigest?.toString("hex");
+    const { auth } = c.var;
+    const tokenKey = auth.tokenDigest?.toString("hex");
     const release = tokenKey === undefined ? () => {} : options.calls.tryAcquire(tokenKey);
     if (release === undefined) {
       logger.warn({ maxPerToken: options.calls.maxPerToken }, "concurrent call limit per token reached");
       return jsonResponse(tooManyCalls(options.calls.maxPerToken));
     }
     try {
-      return await serve(c, outcome.auth);
+      return await serve(c, auth);
     } finally {
       release();
     }
   };
 
-  async function serve(c: Context, auth: RequestAuth): Promise<Response> {
+  async function serve(c: Context<AuthEnv>, auth: RequestAuth): Promise<Response> {
     // A client that hangs up aborts this signal, which cancels the running query.
-    const requestSignal = options.requestSignal(c);
+    const requestSignal = c.var.requestSignal;
     const server = options.createServer(auth, {
       logger: logger.child({ reqId: c.get("requestId") }),
       signal: requestSignal,

@@ -1,48 +1,9 @@
-import { randomBytes } from "node:crypto";
-import { DEMO_DATABASE, start as startEmbedded } from "@mcp/embedded-clickhouse";
+/** What --quickstart prints: the banner with ready-to-paste URLs, and the token in them. */
 import { type ConnectionClaims, mintToken } from "@mcp/jwe";
-import type { DefaultClickHouseConfig, ServerConfig } from "./config/server-config.js";
+import type { ServerConfig } from "../config/server-config.js";
 
 /** Lifetime of the token printed at startup. */
 export const QUICKSTART_TOKEN_SECONDS = 24 * 3600;
-
-export interface QuickstartClickHouse {
-  /** The default ClickHouse to use: the demo database as a read-only user. */
-  clickhouse: DefaultClickHouseConfig;
-  /** Passwords made up for this run (to scrub from logs). */
-  secrets: string[];
-  stop(): Promise<void>;
-}
-
-const DEMO_USER = "mcp_demo";
-
-/**
- * Starts the embedded ClickHouse with the demo dataset and a read-only user, made up for this run,
- * whose credentials go into the printed token. (The embedded admin's password stays inside.)
- */
-export async function startEmbeddedClickHouse(): Promise<QuickstartClickHouse> {
-  const demoPassword = randomBytes(18).toString("base64url");
-  const embedded = await startEmbedded({
-    // readonly=2: no writes, but the per-query settings our client sends (limits) are allowed.
-    users: [{ name: DEMO_USER, password: demoPassword, profile: "readonly2", databases: [DEMO_DATABASE] }],
-    loadDemo: true,
-  });
-  return {
-    clickhouse: {
-      host: "127.0.0.1",
-      port: embedded.httpPort,
-      database: DEMO_DATABASE,
-      username: DEMO_USER,
-      password: demoPassword,
-      protocol: "http",
-      tlsEnabled: false,
-      tlsInsecureSkipVerify: false,
-      configured: false,
-    },
-    secrets: [demoPassword, embedded.admin.password],
-    stop: () => embedded.stop(),
-  };
-}
 
 export interface BannerInput {
   config: ServerConfig;

@@ -8,7 +8,7 @@ import {
   sensitiveValues,
   startTestServer,
   type TestServer,
-} from "./test-support/http-fixture.js";
+} from "../test-support/http-fixture.js";
 
 let server: TestServer;
 

@@ -1,15 +1,21 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
-import type { Authenticator } from "../auth/authenticate.js";
-import type { TokenCallLimiter } from "../call-limiter.js";
-import { httpError, jsonResponse, tooManyCalls } from "../http-errors.js";
-import type { InFlight } from "../in-flight.js";
-import type { Metrics } from "../metrics.js";
-import { SseServerTransport } from "../transports/sse-transport.js";
-import type { McpServerFactory } from "./mcp-shared.js";
-import { rejectToken } from "./mcp-shared.js";
+import type { AuthEnv } from "../http/app-env.js";
+import type { TokenCallLimiter } from "../http/call-limiter.js";
+import {
+  badRequest,
+  httpError,
+  jsonResponse,
+  methodNotAllowed,
+  tooManyCalls,
+  unsupportedMediaType,
+} from "../http/errors.js";
+import type { InFlight } from "../http/in-flight.js";
+import { SseServerTransport } from "../mcp/sse-transport.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { McpServerFactory } from "./mcp-server-factory.js";
 
 interface Session {
   /** Unset until the stream callback has run (the slot is reserved before the stream opens). */
@@ -20,7 +26,6 @@ interface Session {
 }
 
 export interface SseRoutesOptions {
-  authenticator: Authenticator;
   createServer: McpServerFactory;
   logger: Logger;
   metrics: Metrics;
@@ -38,12 +43,12 @@ export interface SseRoutesOptions {
   now: () => Date;
   /** Seconds a token is still accepted after its exp (the verifier's clock tolerance). */
   clockToleranceSeconds: number;
-  isShuttingDown: () => boolean;
 }
 
+/** The SSE endpoints run behind the shutdown check and the auth middleware (`c.var.auth`). */
 export interface SseRoutes {
-  open(c: Context): Promise<Response>;
-  message(c: Context): Promise<Response>;
+  open(c: Context<AuthEnv>): Promise<Response>;
+  message(c: Context<AuthEnv>): Promise<Response>;
   readonly sessionCount: number;
   /** Ends every open stream (their MCP servers close and abort running calls). */
   closeAll(): Promise<void>;
@@ -52,9 +57,14 @@ export interface SseRoutes {
 // setTimeout's longest delay (~24.8 days); a later expiry re-arms the timer when it fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function shuttingDown(): Response {
-  return jsonResponse(httpError(503, "shutting_down", "the server is shutting down", { "Retry-After": "5" }));
-}
+/**
+ * Hono runs GET handlers for HEAD and drops the body: a stream opened for HEAD would never be
+ * read. Mounted before every other check of the stream's route.
+ */
+export const openWithGetOnly: MiddlewareHandler = async (c, next) => {
+  if (c.req.method === "HEAD") return jsonResponse(methodNotAllowed("GET", "open the SSE stream with GET"));
+  await next();
+};
 
 function isRequest(body: unknown): boolean {
   return typeof body === "object" && body !== null && "method" in body && "id" in body;
@@ -67,23 +77,15 @@ function isRequest(body: unknown): boolean {
  * verifies (so expiry ends a session's new work) and whose digest matches the session's.
  */
 export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
-  const { authenticator, logger, metrics } = options;
+  const { logger, metrics } = options;
   const sessions = new Map<string, Session>();
   /** Open sessions per token digest (hex), for the per-token cap. */
   const perToken = new Map<string, number>();
 
-  async function open(c: Context): Promise<Response> {
-    // Hono runs GET handlers for HEAD and drops the body: a stream opened for HEAD would never be read.
-    if (c.req.method === "HEAD") {
-      return jsonResponse(
-        httpError(405, "method_not_allowed", "open the SSE stream with GET", { Allow: "GET" }),
-      );
-    }
-    if (options.isShuttingDown()) return shuttingDown();
+  async function open(c: Context<AuthEnv>): Promise<Response> {
     const pathToken = c.req.param("token");
-    const outcome = await authenticator.authenticate(pathToken, c.req.raw.headers);
-    if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
-    const tokenKey = outcome.auth.tokenDigest?.toString("hex");
+    const { auth } = c.var;
+    const tokenKey = auth.tokenDigest?.toString("hex");
     if (tokenKey !== undefined && (perToken.get(tokenKey) ?? 0) >= options.maxSessionsPerToken) {
       logger.warn(
         { maxSessionsPerToken: options.maxSessionsPerToken },
@@ -91,8 +93,7 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
       );
       return jsonResponse(
         httpError(
-          429,
-          "too_many_sessions",
+          "too_many_sessions_per_token",
           `this token already has ${options.maxSessionsPerToken} open SSE sessions, the most allowed`,
           { "Retry-After": "30" },
         ),
@@ -102,7 +103,6 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
       logger.warn({ maxSessions: options.maxSessions }, "SSE session limit reached");
       return jsonResponse(
         httpError(
-          503,
           "too_many_sessions",
           `the server has reached its limit of ${options.maxSessions} SSE sessions`,
           {
@@ -112,7 +112,6 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
       );
     }
 
-    const { auth } = outcome;
     const sessionId = randomUUID();
     const session: Session = auth.tokenDigest ? { tokenDigest: auth.tokenDigest } : {};
     sessions.set(sessionId, session);
@@ -192,38 +191,36 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
     }
   }
 
-  async function message(c: Context): Promise<Response> {
-    if (options.isShuttingDown()) return shuttingDown();
-    const outcome = await authenticator.authenticate(c.req.param("token"), c.req.raw.headers);
-    if (!outcome.ok) return rejectToken(outcome.rejection, metrics, logger);
+  async function message(c: Context<AuthEnv>): Promise<Response> {
+    const { auth } = c.var;
 
     const sessionId = c.req.query("sessionId");
     const session = sessionId === undefined ? undefined : sessions.get(sessionId);
     if (session?.transport === undefined || session.transport.isClosed) {
-      return jsonResponse(httpError(404, "session_not_found", "no open SSE session with this sessionId"));
+      return jsonResponse(httpError("session_not_found", "no open SSE session with this sessionId"));
     }
     if (session.tokenDigest !== undefined) {
-      const digest = outcome.auth.tokenDigest;
+      const digest = auth.tokenDigest;
       if (digest === undefined || !timingSafeEqual(digest, session.tokenDigest)) {
         logger.warn({ sessionId }, "SSE message with a token other than the session's");
         return jsonResponse(
-          httpError(403, "forbidden", "the token does not match the one that opened this session"),
+          httpError("forbidden", "the token does not match the one that opened this session"),
         );
       }
     }
 
     const contentType = c.req.header("content-type") ?? "";
     if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-      return jsonResponse(httpError(415, "unsupported_media_type", "Content-Type must be application/json"));
+      return jsonResponse(unsupportedMediaType());
     }
     let body: unknown;
     try {
       body = JSON.parse(await c.req.text());
     } catch {
-      return jsonResponse(httpError(400, "invalid_request", "the body is not valid JSON"));
+      return jsonResponse(badRequest("the body is not valid JSON"));
     }
     // A request holds a slot of its token's cap until it is answered; notifications and replies do not.
-    const tokenKey = outcome.auth.tokenDigest?.toString("hex");
+    const tokenKey = auth.tokenDigest?.toString("hex");
     const release = tokenKey !== undefined && isRequest(body) ? options.calls.tryAcquire(tokenKey) : () => {};
     if (release === undefined) {
       logger.warn(
@@ -235,7 +232,7 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
     try {
       session.transport.receive(body, release);
     } catch {
-      return jsonResponse(httpError(400, "invalid_request", "the body is not a JSON-RPC message"));
+      return jsonResponse(badRequest("the body is not a JSON-RPC message"));
     }
     return c.text("Accepted", 202);
   }

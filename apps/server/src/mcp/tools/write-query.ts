@@ -1,0 +1,32 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { statisticsShape } from "../schemas.js";
+import { queryOptions, structured, type ToolDeps } from "../tool-runner.js";
+
+const writeOutput = z.object({ queryId: z.string(), statistics: statisticsShape });
+
+/** `write_query`: one statement that changes data or schema. Registered only on a read-write connection. */
+export function registerWriteQuery(server: McpServer, { limits, run }: ToolDeps): void {
+  server.registerTool(
+    "write_query",
+    {
+      title: "Run a SQL statement that changes data or schema",
+      description:
+        "Runs one ClickHouse SQL statement that writes (INSERT, CREATE, ALTER, DROP, TRUNCATE, …). " +
+        "Use execute_query for reads.",
+      inputSchema: z.object({ query: z.string().min(1).describe("One SQL statement") }).strict(),
+      outputSchema: writeOutput,
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
+    },
+    async ({ query }, extra) =>
+      run("write_query", extra.signal, async (client, signal) => {
+        const result = await client.executeQuery(query, { readOnly: false, ...queryOptions(limits, signal) });
+        return structured({ queryId: result.queryId, statistics: result.statistics });
+      }),
+  );
+}

@@ -1,0 +1,9 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Logger } from "pino";
+import type { RequestAuth } from "../auth/authenticate.js";
+
+/** Builds the MCP server for one authenticated request or session. */
+export type McpServerFactory = (
+  auth: RequestAuth,
+  options: { logger: Logger; signal?: AbortSignal },
+) => McpServer;
