@@ -42,6 +42,15 @@ describe("parseArgs", () => {
     ]);
   });
 
+  it("accepts the server's boolean words (@mcp/argv)", () => {
+    const { flags } = parseArgs(["--tls=yes", "--read-only=OFF", "--tls-insecure-skip-verify=1"]);
+    expect(Object.fromEntries(flags)).toEqual({
+      tls: ["true"],
+      "read-only": ["false"],
+      "tls-insecure-skip-verify": ["true"],
+    });
+  });
+
   it("maps -h to help", () => {
     expect(parseArgs(["-h"]).flags.get("help")).toEqual(["true"]);
   });
