@@ -1,30 +1,7 @@
-export {
-  type ClickHousePool,
-  createClickHousePool,
-  POOL_DEFAULTS,
-  type PoolOptions,
-} from "./pool/clickhouse-pool.js";
-export {
-  type ConnectionDefaults,
-  HTTP_PORT,
-  HTTPS_PORT,
-  NATIVE_PORT,
-  NATIVE_TLS_PORT,
-  type Protocol,
-} from "./connection/normalize.js";
-export {
-  type ConnectionPolicyOptions,
-  createConnectionPolicy,
-} from "./connection/connection-policy.js";
-export {
-  DATABASE_ERROR_CODES,
-  DatabaseError,
-  type DatabaseErrorCode,
-  type DatabaseErrorDetails,
-  isDatabaseError,
-} from "./errors/database-error.js";
-export { STANDARD_CLICKHOUSE_PORTS } from "./connection/host-policy.js";
-export type { PoolStats } from "./pool/keyed-pool.js";
+// The public surface of @mcp/clickhouse.
+
+export type { ReadOnlyCheckOptions } from "./client/sql/read-only-check.js";
+export { READ_ONLY_TABLE_FUNCTIONS } from "./client/sql/table-functions.js";
 export type {
   ColumnDescription,
   ListTablesOptions,
@@ -33,9 +10,33 @@ export type {
   QueryResult,
   TableDescription,
   TableInfo,
-} from "./client/clickhouse-client.js";
+} from "./client/types.js";
+export type { ConnectionClaims } from "./connection/claims.js";
 export {
-  classifyStatement,
-  READ_ONLY_TABLE_FUNCTIONS,
-  type ReadOnlyCheckOptions,
-} from "./client/sql/statement.js";
+  type ConnectionPolicyOptions,
+  createConnectionPolicy,
+} from "./connection/connection-policy.js";
+export type { ConnectionDefaults } from "./connection/normalize.js";
+export {
+  defaultPort,
+  HTTP_PORT,
+  HTTPS_PORT,
+  NATIVE_PORT,
+  NATIVE_TLS_PORT,
+  type Protocol,
+  STANDARD_CLICKHOUSE_PORTS,
+} from "./connection/ports.js";
+export {
+  DATABASE_ERROR_CODES,
+  DatabaseError,
+  type DatabaseErrorCode,
+  type DatabaseErrorDetails,
+  isDatabaseError,
+} from "./errors/database-error.js";
+export {
+  type ClickHousePool,
+  createClickHousePool,
+  POOL_DEFAULTS,
+  type PoolOptions,
+} from "./pool/clickhouse-pool.js";
+export type { PoolStats } from "./pool/keyed-pool.js";

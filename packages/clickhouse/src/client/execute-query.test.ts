@@ -1,7 +1,8 @@
 // Integration tests of query execution against the run's embedded ClickHouse.
-import type { ConnectionClaims } from "@mcp/jwe";
+
 import { adminClient, FIXTURE_TABLES, harness, useTestDatabase } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConnectionClaims } from "../connection/claims.js";
 import { type ClickHousePool, createClickHousePool, DatabaseError, type PooledClient } from "../index.js";
 
 let pool: ClickHousePool;

@@ -2,9 +2,9 @@
 // port, each compared with what the same call gives over HTTP. Never a failed native login here:
 // the embedded engine exits after one (see native-login.test.ts).
 import { createServer } from "node:net";
-import type { ConnectionClaims } from "@mcp/jwe";
 import { adminClient, FIXTURE_TABLES, harness, useTestDatabase } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConnectionClaims } from "../connection/claims.js";
 import {
   type ClickHousePool,
   createClickHousePool,

@@ -5,9 +5,9 @@
 // allow-listed ones still work. Users whose profile is readonly=2 get the same guard and limits.
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import type { ConnectionClaims } from "@mcp/jwe";
 import { adminClient, harness } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConnectionClaims } from "../connection/claims.js";
 import {
   type ClickHousePool,
   createClickHousePool,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { ConnectionClaims } from "@mcp/jwe";
-import { type ConnectionDefaults, normalizeConnection } from "./normalize.js";
+import type { ConnectionClaims } from "./claims.js";
 import { compileHostAllowList } from "./host-policy.js";
+import { type ConnectionDefaults, normalizeConnection } from "./normalize.js";
 import { TlsFileReader } from "./tls-files.js";
 
 export interface ConnectionPolicyOptions {

@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createConnectionPolicy } from "./connection-policy.js";
 import { DatabaseError } from "../errors/database-error.js";
+import { createConnectionPolicy } from "./connection-policy.js";
 import { compileHostAllowList, normalizeHost } from "./host-policy.js";
 
 function allowed(rules: readonly string[] | undefined, host: string, port = 8123): boolean {

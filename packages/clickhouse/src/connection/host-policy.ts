@@ -1,5 +1,6 @@
 import { BlockList, isIP, isIPv6 } from "node:net";
 import { DatabaseError } from "../errors/database-error.js";
+import { STANDARD_CLICKHOUSE_PORTS } from "./ports.js";
 
 export interface NormalizedHost {
   /** Lower-case name or canonical IP text (IPv6 without brackets), without a trailing dot. */
@@ -44,9 +45,6 @@ function parseHostname(host: string): string {
     throw invalidHost();
   }
 }
-
-/** The ports a rule without `:port` allows: ClickHouse's standard HTTP(S) and native (TLS) ports. */
-export const STANDARD_CLICKHOUSE_PORTS: readonly number[] = Object.freeze([8123, 8443, 9000, 9440]);
 
 interface CompiledRule {
   text: string;

@@ -3,10 +3,10 @@
 import { copyFile, mkdtemp, rm, unlink } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { ConnectionClaims } from "@mcp/jwe";
 import { harness, startTlsProxy, type TlsProxy } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClickHousePool, DatabaseError, type PoolOptions } from "../index.js";
+import type { ConnectionClaims } from "./claims.js";
 
 let proxy: TlsProxy;
 let mutual: TlsProxy;

@@ -1,7 +1,8 @@
 import { createHmac } from "node:crypto";
-import type { ConnectionClaims } from "@mcp/jwe";
 import { DatabaseError } from "../errors/database-error.js";
+import type { ConnectionClaims } from "./claims.js";
 import { type NormalizedHost, normalizeHost } from "./host-policy.js";
+import { defaultPort, type Protocol } from "./ports.js";
 
 export interface ConnectionDefaults {
   /** Used when a token has no `host` claim. Default: none (such tokens are refused). */
@@ -19,8 +20,6 @@ export interface ConnectionDefaults {
   username?: string;
 }
 
-export type Protocol = "http" | "tcp";
-
 export interface NormalizedConnection {
   key: string;
   protocol: Protocol;
@@ -36,12 +35,6 @@ export interface NormalizedConnection {
     insecureSkipVerify: boolean;
   };
 }
-
-export const HTTP_PORT = 8123;
-export const HTTPS_PORT = 8443;
-/** ClickHouse's native protocol ports, plain and with TLS. */
-export const NATIVE_PORT = 9000;
-export const NATIVE_TLS_PORT = 9440;
 
 // Tokens from the reference generator leave out empty values, and Go's zero values mean
 // "not set"; treat "" and 0 the same as an absent claim.
@@ -81,9 +74,10 @@ export function normalizeConnection(
 
   const tlsEnabled = flag(claims.tls_enabled, "tls_enabled");
   const rawPort = claims.port === 0 ? undefined : claims.port;
-  const standardPort =
-    protocol === "tcp" ? (tlsEnabled ? NATIVE_TLS_PORT : NATIVE_PORT) : tlsEnabled ? HTTPS_PORT : HTTP_PORT;
-  const port = rawPort ?? (protocol === defaultProtocol ? defaults.port : undefined) ?? standardPort;
+  const port =
+    rawPort ??
+    (protocol === defaultProtocol ? defaults.port : undefined) ??
+    defaultPort(protocol, tlsEnabled);
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new DatabaseError("INVALID_CONNECTION", "The port claim must be an integer between 1 and 65535");
   }

@@ -1,8 +1,8 @@
 import { readFile, realpath } from "node:fs/promises";
 import * as path from "node:path";
 import { createSecureContext } from "node:tls";
-import type { NormalizedConnection } from "./normalize.js";
 import { DatabaseError } from "../errors/database-error.js";
+import type { NormalizedConnection } from "./normalize.js";
 
 export type TlsFileRole = "CA certificate" | "client certificate" | "client key";
 

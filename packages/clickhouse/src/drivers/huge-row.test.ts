@@ -2,9 +2,9 @@
 // streams, so that a call's memory stays a small multiple of the cap (HTTP and native TCP).
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import type { ConnectionClaims } from "@mcp/jwe";
 import { adminClient, harness } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConnectionClaims } from "../connection/claims.js";
 import { type ClickHousePool, createClickHousePool, type QueryOptions } from "../index.js";
 
 setFlagsFromString("--expose-gc");

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
-import type { ConnectionClaims } from "@mcp/jwe";
-import { type ConnectionDefaults, normalizeConnection } from "../connection/normalize.js";
-import { DatabaseError } from "../errors/database-error.js";
+import { ClickHouseClient } from "../client/clickhouse-client.js";
+import type { PooledClient } from "../client/types.js";
+import type { ConnectionClaims } from "../connection/claims.js";
 import { compileHostAllowList } from "../connection/host-policy.js";
-import { KeyedPool, type PoolStats } from "./keyed-pool.js";
-import { ClickHouseConnection, type PooledClient } from "../client/clickhouse-client.js";
+import { type ConnectionDefaults, normalizeConnection } from "../connection/normalize.js";
 import { TlsFileReader } from "../connection/tls-files.js";
+import { DatabaseError } from "../errors/database-error.js";
+import { KeyedPool, type PoolStats } from "./keyed-pool.js";
 
 export interface PoolOptions {
   /** Most clients kept at once; the least recently used is evicted beyond. Default 100. */
@@ -72,7 +73,7 @@ export function createClickHousePool(options: PoolOptions = {}): ClickHousePool 
   const checkHost = compileHostAllowList(options.allowedHosts);
   const tlsFiles = new TlsFileReader(options.allowedTlsDirs);
   const passwordKey = randomBytes(32);
-  const pool = new KeyedPool<ClickHouseConnection>({
+  const pool = new KeyedPool<ClickHouseClient>({
     maxSize: options.maxClients ?? POOL_DEFAULTS.maxClients,
     idleTimeoutMs: options.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs,
     destroy: (client) => client.close(),
@@ -84,7 +85,7 @@ export function createClickHousePool(options: PoolOptions = {}): ClickHousePool 
       if (typeof claims !== "object" || claims === null) throw new TypeError("claims must be an object");
       const connection = normalizeConnection(claims, defaults, passwordKey);
       checkHost(connection.host, connection.port); // before the pool: a cached client must not outlive a refusal
-      return pool.use(connection.key, () => ClickHouseConnection.create(connection, settings, tlsFiles), fn);
+      return pool.use(connection.key, () => ClickHouseClient.create(connection, settings, tlsFiles), fn);
     },
     stats: () => pool.stats(),
     close: () => pool.close(),

@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DatabaseError } from "../../errors/database-error.js";
-import {
-  analyzeStatement,
-  checkReadOnlyStatement,
-  classifyStatement,
-  READ_ONLY_TABLE_FUNCTIONS,
-} from "./statement.js";
+import { checkReadOnlyStatement } from "./read-only-check.js";
+import { analyzeStatement, classifyStatement } from "./statement.js";
+import { READ_ONLY_TABLE_FUNCTIONS } from "./table-functions.js";
 
 function code(fn: () => unknown): string | undefined {
   try {

@@ -8,6 +8,15 @@ import {
   createClient,
 } from "@clickhouse/client";
 import type { NormalizedConnection } from "../../connection/normalize.js";
+import type { TlsMaterial } from "../../connection/tls-files.js";
+import { DatabaseError } from "../../errors/database-error.js";
+import {
+  clickHouseError,
+  type ErrorContext,
+  parseClickHouseException,
+  scrub,
+  toDatabaseError,
+} from "../../errors/map-error.js";
 import {
   type Driver,
   type DriverRequest,
@@ -17,16 +26,7 @@ import {
   KILL_TIMEOUT_MS,
   type SettingValue,
 } from "../driver.js";
-import { DatabaseError } from "../../errors/database-error.js";
-import {
-  clickHouseError,
-  type ErrorContext,
-  parseClickHouseException,
-  scrub,
-  toDatabaseError,
-} from "../../errors/map-error.js";
 import { ResultReader } from "./result-reader.js";
-import type { TlsMaterial } from "../../connection/tls-files.js";
 
 const FORMAT = "JSONCompactEachRowWithNamesAndTypes";
 

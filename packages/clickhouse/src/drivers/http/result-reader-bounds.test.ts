@@ -1,8 +1,8 @@
 // What ResultReader buffers of a line still arriving: never a row beyond the byte cap, never a
 // header or error text beyond their bounds; and a row that fits is never cut early.
 import { describe, expect, it } from "vitest";
-import { MAX_HEADER_LINE_BYTES, ResultReader } from "./result-reader.js";
 import { RowCollector, type RowLimits, rowBytes, UNCAPPED_MAX_BYTES } from "../../client/row-collector.js";
+import { MAX_HEADER_LINE_BYTES, ResultReader } from "./result-reader.js";
 
 const MiB = 1024 * 1024;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ResultReader } from "./result-reader.js";
 import { RowCollector, type RowLimits, rowBytes } from "../../client/row-collector.js";
+import { ResultReader } from "./result-reader.js";
 
 const header = '["id", "name"]\n["UInt64", "String"]\n';
 const row = (id: number) => `["${id}", "n${id}"]\n`;

@@ -1,7 +1,7 @@
-import { type Converter, converterFor } from "../column-types.js";
-import { DatabaseError } from "../../errors/database-error.js";
-import { parseJsonLossless } from "../lossless-json.js";
 import type { RowCollector } from "../../client/row-collector.js";
+import { DatabaseError } from "../../errors/database-error.js";
+import { type Converter, converterFor } from "../column-types.js";
+import { parseJsonLossless } from "../lossless-json.js";
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;

@@ -7,8 +7,11 @@ import {
   type Pool,
   type QueryParamValue,
 } from "@mcp/clickhouse-native";
-import { type Converter, converterFor } from "../column-types.js";
+import type { RowCollector } from "../../client/row-collector.js";
 import type { NormalizedConnection } from "../../connection/normalize.js";
+import type { TlsMaterial } from "../../connection/tls-files.js";
+import { type ErrorContext, fromNativeError } from "../../errors/map-error.js";
+import { type Converter, converterFor } from "../column-types.js";
 import {
   type Driver,
   type DriverRequest,
@@ -18,9 +21,6 @@ import {
   KILL_TIMEOUT_MS,
 } from "../driver.js";
 import { parseJsonLossless } from "../lossless-json.js";
-import { type ErrorContext, fromNativeError } from "../../errors/map-error.js";
-import type { RowCollector } from "../../client/row-collector.js";
-import type { TlsMaterial } from "../../connection/tls-files.js";
 
 export interface NativeDriverOptions {
   maxConnections: number;

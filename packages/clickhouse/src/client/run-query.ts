@@ -1,0 +1,116 @@
+import type { Driver, DriverResponse, SettingValue } from "../drivers/driver.js";
+import { DatabaseError } from "../errors/database-error.js";
+import { RowCollector } from "./row-collector.js";
+import type { QueryResult } from "./types.js";
+
+// Execution of one checked statement on a driver: the row collector that applies the exact
+// caps, the caller's signal and the client-side deadline, and the kill by id of a query that
+// was cut short or stopped.
+
+/** One statement to run, already checked (see query-policy.ts). */
+export interface QueryRun {
+  query: string;
+  kind: "read" | "write";
+  readOnly: boolean;
+  maxRows?: number;
+  maxBytes?: number;
+  maxExecutionTime?: number;
+  maxMemoryUsage?: number;
+  signal?: AbortSignal;
+  queryId: string;
+  settings?: Record<string, SettingValue>;
+  params?: Record<string, unknown>;
+}
+
+// The server's own max_execution_time normally fires first; the client deadline is the backstop
+// for queries whose SETTINGS clause lifted it (possible for writes and with readonly=2).
+const DEADLINE_GRACE_MS = 1_000;
+
+type AbortReason = "cancelled" | "timeout";
+
+export function cancelledError(): DatabaseError {
+  return new DatabaseError("QUERY_CANCELLED", "The query was cancelled");
+}
+
+function abortError(reason: AbortReason, run: QueryRun): DatabaseError {
+  if (reason === "timeout") {
+    return new DatabaseError(
+      "QUERY_TIMEOUT",
+      `The query exceeded its time limit of ${run.maxExecutionTime} s and was stopped`,
+    );
+  }
+  return cancelledError();
+}
+
+/** Runs the statement once with these settings (undefined: none at all) and collects its result. */
+export async function runQuery(
+  driver: Driver,
+  run: QueryRun,
+  settings: Record<string, SettingValue> | undefined,
+): Promise<QueryResult> {
+  const started = performance.now();
+  const controller = new AbortController();
+  let aborted: AbortReason | undefined;
+  const abort = (reason: AbortReason) => {
+    aborted ??= reason;
+    controller.abort();
+  };
+  const onSignal = () => abort("cancelled");
+  run.signal?.addEventListener("abort", onSignal, { once: true });
+  const deadline =
+    run.maxExecutionTime === undefined
+      ? undefined
+      : setTimeout(() => abort("timeout"), run.maxExecutionTime * 1000 + DEADLINE_GRACE_MS);
+  const rows = new RowCollector({
+    ...(run.maxRows !== undefined && { maxRows: run.maxRows }),
+    ...(run.maxBytes !== undefined && { maxBytes: run.maxBytes }),
+  });
+  let cutShort = false;
+  try {
+    let response: DriverResponse;
+    try {
+      response = await driver.execute({
+        query: run.query,
+        kind: run.kind,
+        queryId: run.queryId,
+        settings,
+        signal: controller.signal,
+        rows,
+        ...(run.params && { params: run.params }),
+      });
+    } catch (error) {
+      if (aborted) {
+        cutShort = true;
+        throw abortError(aborted, run);
+      }
+      throw error;
+    }
+    cutShort = response.cutShort;
+    const statistics = {
+      elapsedMs: Math.round(performance.now() - started),
+      rowsRead: response.rowsRead,
+      bytesRead: response.bytesRead,
+    };
+    if (response.rawOutput !== undefined) {
+      return {
+        queryId: run.queryId,
+        columns: [{ name: "output", type: "String" }],
+        rows: [{ output: response.rawOutput }],
+        rowCount: 1,
+        statistics,
+      };
+    }
+    return {
+      queryId: run.queryId,
+      columns: rows.columns,
+      rows: rows.rows,
+      rowCount: rows.rows.length,
+      ...(rows.truncated && { truncated: rows.truncated }),
+      statistics,
+    };
+  } finally {
+    clearTimeout(deadline);
+    run.signal?.removeEventListener("abort", onSignal);
+    if (cutShort) await driver.kill(run.queryId);
+  }
+}

@@ -1,0 +1,104 @@
+// The client's public types: what `executeQuery` takes and returns, the catalog's answers, and
+// the PooledClient interface a `withClient` callback receives.
+
+export interface QueryOptions {
+  /**
+   * Only SELECT / WITH / SHOW / DESCRIBE / EXISTS / EXPLAIN, with no table function outside
+   * READ_ONLY_TABLE_FUNCTIONS and no SETTINGS clause naming a setting outside `allowedSettings`
+   * (nor a limit); and ClickHouse's `readonly` setting on where the user's profile allows it.
+   */
+  readOnly: boolean;
+  /** Row cap: at most this many rows are returned; more set `truncated`. */
+  maxRows?: number;
+  /** Byte cap on the rows returned, counted as the UTF-8 bytes of each row's JSON line (values only). */
+  maxBytes?: number;
+  /** Time limit in seconds: sent as `max_execution_time` and enforced by a client-side deadline. */
+  maxExecutionTime?: number;
+  /** Memory limit in bytes for the query on the server: sent as `max_memory_usage`. */
+  maxMemoryUsage?: number;
+  /** Refuse queries longer than this many UTF-8 bytes, before any network access. */
+  maxQueryLength?: number;
+  /** Aborting cancels the HTTP request and kills the query on the server. */
+  signal?: AbortSignal;
+  /** Default: a random UUID. */
+  queryId?: string;
+  /** Extra ClickHouse settings; every name must be in `allowedSettings`. */
+  settings?: Record<string, string | number | boolean>;
+  /**
+   * Setting names the caller may pass in `settings`, and that a read-only query's own SETTINGS
+   * clause may name. Default: none.
+   */
+  allowedSettings?: readonly string[];
+}
+
+export interface QueryResult {
+  queryId: string;
+  columns: { name: string; type: string }[];
+  rows: Record<string, unknown>[];
+  rowCount: number;
+  truncated?: { reason: "rows" | "bytes"; limit: number };
+  statistics: {
+    elapsedMs: number;
+    /** As reported by ClickHouse when the response began; partial for results that stream for long. */
+    rowsRead: number;
+    bytesRead: number;
+  };
+}
+
+export interface TableInfo {
+  database: string;
+  name: string;
+  engine: string;
+  /** UInt64 as a decimal string; null when the engine does not know. */
+  totalRows: string | null;
+  totalBytes: string | null;
+  comment: string;
+}
+
+export interface ColumnDescription {
+  name: string;
+  type: string;
+  /** `DEFAULT`, `MATERIALIZED`, `ALIAS`, `EPHEMERAL` or "". */
+  defaultKind: string;
+  defaultExpression: string;
+  comment: string;
+  inPrimaryKey: boolean;
+  inSortingKey: boolean;
+  inPartitionKey: boolean;
+}
+
+export interface TableDescription {
+  database: string;
+  name: string;
+  engine: string;
+  comment: string;
+  columns: ColumnDescription[];
+}
+
+export interface ListTablesOptions {
+  /** A LIKE pattern on the table name. */
+  like?: string;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+  /** Default 100, at most 1000. */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface PooledClient {
+  /** The canonical pool key (password only as a keyed digest). For debugging; not a metric label. */
+  readonly key: string;
+  executeQuery(sql: string, options: QueryOptions): Promise<QueryResult>;
+  listDatabases(options?: { signal?: AbortSignal }): Promise<string[]>;
+  listTables(
+    database: string,
+    options?: ListTablesOptions,
+  ): Promise<{ tables: TableInfo[]; nextCursor?: string }>;
+  describeTable(
+    database: string,
+    table: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<TableDescription>;
+  /** `SELECT 1`: checks reachability and credentials (ClickHouse's /ping checks neither). */
+  ping(): Promise<void>;
+}
