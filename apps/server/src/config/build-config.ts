@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { HTTP_PORT, HTTPS_PORT, NATIVE_PORT, NATIVE_TLS_PORT } from "@mcp/clickhouse";
+import { defaultPort } from "@mcp/clickhouse";
 import { MIN_SECRET_LENGTH } from "@mcp/jwe";
 import { isLoopbackHost } from "../loopback.js";
 import { ConfigError } from "./config-error.js";
@@ -197,7 +197,7 @@ function clickhouseConfig({ options }: Context): DefaultClickHouseConfig {
   return {
     host: options.get("clickhouse-host"),
     port: options.isDefault("clickhouse-port")
-      ? defaultClickHousePort(protocol, tlsEnabled)
+      ? defaultPort(protocol, tlsEnabled)
       : options.get("clickhouse-port"),
     database: options.get("clickhouse-database"),
     username: options.get("clickhouse-username"),
@@ -210,11 +210,6 @@ function clickhouseConfig({ options }: Context): DefaultClickHouseConfig {
     tlsInsecureSkipVerify: options.get("clickhouse-tls-insecure-skip-verify"),
     configured: OPTIONS.some((o) => "connection" in o && o.connection && !options.isDefault(o.flag)),
   };
-}
-
-function defaultClickHousePort(protocol: "http" | "tcp", tls: boolean): number {
-  if (protocol === "tcp") return tls ? NATIVE_TLS_PORT : NATIVE_PORT;
-  return tls ? HTTPS_PORT : HTTP_PORT;
 }
 
 /**
