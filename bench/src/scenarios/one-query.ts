@@ -184,7 +184,7 @@ export async function runOneQueryScenario(
     },
     {
       name: "b.host",
-      what: "(b) control: our app in the bench host, real pool, Streamable HTTP",
+      what: "(b) control: our runtime (createRuntime) in the bench host, real pool, Streamable HTTP",
       prepare: mcp(
         () => need(hostPool, "server host (pool)"),
         tokenPath("mcp"),
