@@ -238,12 +238,13 @@ describe("POST /jwe-token-generator", () => {
 
   it("403: a foreign Host or Origin (DNS rebinding, cross-site pages) before anything runs", async () => {
     const port = new URL(server.url).port;
-    for (const headers of [
+    const foreign: Record<string, string>[] = [
       { Host: `evil.example:${port}` },
       { Host: `127.0.0.1:${Number(port) + 1}` },
       { Origin: "http://evil.example" },
       { Origin: "null" },
-    ]) {
+    ];
+    for (const headers of foreign) {
       const response = await rawPost(
         `${server.url}/jwe-token-generator`,
         headers,

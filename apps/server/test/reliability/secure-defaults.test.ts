@@ -178,12 +178,13 @@ describe("1. DNS rebinding: foreign Host and Origin are refused before anything 
   });
 
   it("serves loopback names with the listening port, and loopback origins", async () => {
-    for (const headers of [
+    const local: Record<string, string>[] = [
       { Host: `127.0.0.1:${port}` },
       { Host: `localhost:${port}` },
       { Host: `LOCALHOST:${port}`, Origin: "http://localhost:6274" },
       { Host: `127.0.0.1:${port}`, Origin: "https://127.0.0.1" },
-    ]) {
+    ];
+    for (const headers of local) {
       expect((await raw(`${base}/livez`, { headers })).status, JSON.stringify(headers)).toBe(200);
     }
   });
