@@ -24,7 +24,7 @@ export class RowBudget {
   keep: number;
   /** What every row costs so far: brackets, commas and newline, and values charged to all rows alike. */
   base: number;
-  /** @internal Bytes charged to each row beyond `base` (grown as rows are charged). */
+  /** Bytes charged to each row beyond `base` (grown as rows are charged). */
   extra: Float64Array;
 
   constructor(
@@ -75,7 +75,7 @@ export class RowBudget {
     }
   }
 
-  /** @internal Adds to a row's charge; returns its new total beyond `base`. */
+  /** Adds to a row's charge; returns its new total beyond `base`. */
   add(row: number, bytes: number): number {
     let { extra } = this;
     if (row >= extra.length) {

@@ -138,7 +138,7 @@ function* readCount(src: Source, max: number, what: string): Parse<number> {
 
 /**
  * Strings. Their JSON takes at least their length plus the quotes; for `jsonText` columns (JSON
- * text that the reader parses, see `castUnsupported: "json"`) at least half their length: the
+ * text that the reader parses, see `NativeQueryOptions.jsonTextColumns`) at least half their length: the
  * text of ClickHouse's JSON is at most twice as long as the compact JSON of what it holds.
  */
 const stringDecoder = (limits: ReadLimits, jsonText = false): ColumnDecoder => ({
@@ -184,7 +184,7 @@ const stringDecoder = (limits: ReadLimits, jsonText = false): ColumnDecoder => (
   },
 });
 
-/** A String column holding JSON text that its reader parses (`castUnsupported: "json"`). */
+/** A String column holding JSON text that its reader parses (`NativeQueryOptions.jsonTextColumns`). */
 export function jsonTextDecoder(limits: ReadLimits): ColumnDecoder {
   return stringDecoder(limits, true);
 }

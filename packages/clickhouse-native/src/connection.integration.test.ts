@@ -1,8 +1,9 @@
 // Against the run's embedded ClickHouse (native port), compared with the HTTP interface.
 import { adminClient, FIXTURE_TABLES, harness, useTestDatabase } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Connection, type ConnectionOptions, connect } from "./connection.js";
+import { type Connection, connect } from "./connection.js";
 import { NativeError } from "./errors.js";
+import type { ConnectionOptions } from "./options.js";
 import type { Block } from "./protocol.js";
 
 const info = harness();
@@ -94,38 +95,6 @@ describe("connect", () => {
 describe("the fixture type matrix", () => {
   const query = `SELECT * FROM ${FIXTURE_TABLES.types} ORDER BY id`;
 
-  it.each([false, true])(
-    "decodes every column to the HTTP interface's values (compression %s)",
-    async (compression) => {
-      const { result, rows } = await collect(connection, query, { compression });
-      expect(result.castColumns).toEqual(["json"]);
-      // JSON cannot be decoded natively: it comes back as its text, as toString() writes it (with
-      // integers unquoted, whatever the HTTP output settings say).
-      const expected = await httpResult(
-        `SELECT * REPLACE (toString(json) AS json) FROM ${FIXTURE_TABLES.types} ORDER BY id`,
-      );
-      const jsonText = await httpResult(`SELECT toString(json) FROM ${FIXTURE_TABLES.types} ORDER BY id`, {
-        output_format_json_quote_64bit_integers: 0,
-      });
-      const jsonColumn = expected.names.indexOf("json");
-      for (const [i, row] of expected.rows.entries()) row[jsonColumn] = jsonText.rows[i]![0];
-      expect(result.columns.map((c) => c.name)).toEqual(expected.names);
-      expect(result.columns.map((c) => c.type)).toEqual(expected.types);
-      expect(rows).toHaveLength(3);
-      for (const [i, row] of rows.entries()) {
-        for (const [j, value] of row.entries()) {
-          expect(value, `row ${i + 1}, column ${expected.names[j]}`).toEqual(expected.rows[i]![j]);
-        }
-      }
-      // Apart from the cast, the same types as the table itself.
-      const plain = await httpResult(query);
-      expect(result.columns.filter((c) => c.name !== "json").map((c) => c.type)).toEqual(
-        (plain.types as string[]).filter((type) => type !== "JSON"),
-      );
-      await connection.ping();
-    },
-  );
-
   const expressions: [string, string][] = [
     ["floats", "SELECT toFloat32(0.1) a, toFloat32(1/3) b, -0. c, nan d, inf e, toFloat64(1e308) f"],
     [
@@ -158,32 +127,6 @@ describe("the fixture type matrix", () => {
     expect(rows).toEqual(expected.rows);
   });
 
-  it("re-runs a query whose result has undecodable columns with them cast to String", async () => {
-    const query =
-      "SELECT 1::Variant(String, UInt64) AS v, sumState(number) AS agg, 'x' AS plain FROM numbers(3)";
-    const { result, rows } = await collect(connection, query);
-    expect(result.castColumns).toEqual(["v", "agg"]);
-    expect(result.columns.map((c) => c.type)).toEqual(["String", "String", "String"]);
-    expect(rows[0]?.[0]).toBe("1");
-    expect(rows[0]?.[2]).toBe("x");
-  });
-
-  it('casts with toJSONString under castUnsupported: "json", keeping the original types', async () => {
-    const query = "SELECT 7::UInt64::Dynamic AS d, '{\"a\": 1}'::JSON AS j, 'x' AS plain";
-    const settings = { output_format_json_quote_64bit_integers: 1 };
-    const { result, rows } = await collect(connection, query, { castUnsupported: "json", settings });
-    expect(result.castColumns).toEqual(["d", "j"]);
-    expect([...result.castTypes]).toEqual([
-      ["d", "Dynamic"],
-      ["j", "JSON"],
-    ]);
-    // The text each value has in the HTTP interface's JSON output, under the same settings.
-    const expected = await httpResult(query);
-    expect(rows.map((row) => row.map((value, i) => (i < 2 ? JSON.parse(String(value)) : value)))).toEqual(
-      expected.rows,
-    );
-  });
-
   it('gives NaN and infinities as text with nonFiniteFloats: "text", as HTTP does with quoted denormals', async () => {
     const query =
       "SELECT nan AS a, [inf, -inf, 1.5]::Array(Float32) AS b, toNullable(-nan) AS c, NULL::Nullable(Float64) AS d";
@@ -193,14 +136,21 @@ describe("the fixture type matrix", () => {
     expect((await collect(connection, query)).rows).toEqual([[null, [null, null, 1.5], null, null]]);
   });
 
-  it("fails with UNSUPPORTED_TYPE instead when asked not to cast, and stays usable", async () => {
-    await expect(
-      connection.query("SELECT '{}'::JSON AS j", { castUnsupported: false }),
-    ).rejects.toMatchObject({
+  it("fails with UNSUPPORTED_TYPE for undecodable columns, naming them, and stays usable", async () => {
+    await expect(connection.query("SELECT '{}'::JSON AS j")).rejects.toMatchObject({
       code: "UNSUPPORTED_TYPE",
       message: expect.stringContaining("j (JSON)"),
+      unsupportedColumns: [{ name: "j", type: "JSON" }],
     });
     expect((await collect(connection, "SELECT 2")).rows).toEqual([[2]]);
+  });
+
+  it("fails with UNSUPPORTED_TYPE before any row of the fixture table's JSON column", async () => {
+    await expect(connection.query(query)).rejects.toMatchObject({
+      code: "UNSUPPORTED_TYPE",
+      unsupportedColumns: [{ name: "json", type: "JSON" }],
+    });
+    await connection.ping();
   });
 });
 

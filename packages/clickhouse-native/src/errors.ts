@@ -44,6 +44,8 @@ export interface NativeErrorDetails {
   nested?: ServerExceptionInfo[];
   /** Node.js/OpenSSL error code of a network or TLS failure, e.g. `ECONNREFUSED`. */
   systemCode?: string;
+  /** For UNSUPPORTED_TYPE from `query`: the result's columns that cannot be decoded. */
+  unsupportedColumns?: { name: string; type: string }[];
   cause?: unknown;
 }
 
@@ -62,6 +64,8 @@ export class NativeError extends Error {
   readonly exception?: ServerExceptionInfo;
   readonly nested?: ServerExceptionInfo[];
   readonly systemCode?: string;
+  /** For UNSUPPORTED_TYPE from `query`: the result's columns that cannot be decoded, in order. */
+  readonly unsupportedColumns?: readonly { name: string; type: string }[];
 
   constructor(code: NativeErrorCode, message: string, details: NativeErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -73,6 +77,7 @@ export class NativeError extends Error {
     }
     if (details.nested && details.nested.length > 0) this.nested = details.nested;
     if (details.systemCode !== undefined) this.systemCode = details.systemCode;
+    if (details.unsupportedColumns !== undefined) this.unsupportedColumns = details.unsupportedColumns;
   }
 }
 

@@ -1,11 +1,6 @@
+// The public surface of @mcp/clickhouse-native.
 export type { JsonValue } from "./columns.js";
-export {
-  type Connection,
-  type ConnectionOptions,
-  connect,
-  type QueryOptions,
-  type TlsOptions,
-} from "./connection.js";
+export { type Connection, connect } from "./connection.js";
 export {
   isNativeError,
   NATIVE_ERROR_CODES,
@@ -13,8 +8,15 @@ export {
   type NativeErrorCode,
   type ServerExceptionInfo,
 } from "./errors.js";
-export { formatQueryParam, type QueryParamValue, type SettingValue } from "./params.js";
-export { createPool, type Pool, type PoolOptions, type PoolStats } from "./pool.js";
+export {
+  isNetworkErrorCode,
+  isTlsErrorCode,
+  NETWORK_ERROR_CODES,
+  TLS_ERROR_CODES,
+} from "./network-errors.js";
+export type { ConnectionOptions, NativeQueryOptions, TlsOptions } from "./options.js";
+export { formatQueryParam, type NativeSettingValue, type QueryParamValue } from "./params.js";
+export { createPool, type NativePoolOptions, type NativePoolStats, type Pool } from "./pool.js";
 export {
   type Block,
   CLIENT_REVISION,
@@ -24,5 +26,5 @@ export {
   type Progress,
   type ServerHello,
 } from "./protocol.js";
-export { blockRow, blockRowObject, type QueryResult } from "./query-result.js";
+export { blockRow, blockRowObject, type NativeQueryResult } from "./query-result.js";
 export { DEFAULT_READ_LIMITS, type ReadLimits } from "./reader.js";

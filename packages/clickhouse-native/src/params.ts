@@ -11,7 +11,7 @@ export type QueryParamValue =
   | { readonly [key: string]: QueryParamValue };
 
 /** A setting value; sent as its text. */
-export type SettingValue = string | number | boolean | bigint;
+export type NativeSettingValue = string | number | boolean | bigint;
 
 function escapeText(value: string): string {
   let out = "";
@@ -65,7 +65,7 @@ export function formatQueryParam(value: QueryParamValue): string {
   throw new TypeError(`Unsupported query parameter value of type ${typeof value}`);
 }
 
-export function formatSetting(name: string, value: SettingValue): string {
+export function formatSetting(name: string, value: NativeSettingValue): string {
   if (typeof value === "boolean") return value ? "1" : "0";
   if (typeof value === "number" && !Number.isFinite(value))
     throw new TypeError(`Setting ${name} is not a finite number`);

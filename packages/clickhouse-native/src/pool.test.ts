@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Connection } from "./connection.js";
 import { NativeError } from "./errors.js";
-import { createPool, type PoolOptions } from "./pool.js";
+import { createPool, type NativePoolOptions } from "./pool.js";
 
 class FakeConnection {
   isOpen = true;
@@ -38,7 +38,7 @@ class FakeConnection {
   }
 }
 
-function setup(options: Partial<PoolOptions> = {}) {
+function setup(options: Partial<NativePoolOptions> = {}) {
   let clock = 1_000_000;
   const made: FakeConnection[] = [];
   const connect = vi.fn(async () => {

@@ -1,7 +1,8 @@
-import { type Connection, type ConnectionOptions, connect } from "./connection.js";
+import { type Connection, connect } from "./connection.js";
 import { NativeError } from "./errors.js";
+import type { ConnectionOptions } from "./options.js";
 
-export interface PoolOptions extends Omit<ConnectionOptions, "signal"> {
+export interface NativePoolOptions extends Omit<ConnectionOptions, "signal"> {
   /** Most connections open at once (idle and in use). Default: 4. */
   maxConnections?: number;
   /** Idle connections are closed after this long. Default: 60000 ms. */
@@ -14,7 +15,7 @@ export interface PoolOptions extends Omit<ConnectionOptions, "signal"> {
   now?: () => number;
 }
 
-export interface PoolStats {
+export interface NativePoolStats {
   /** Connections open or being opened. */
   open: number;
   idle: number;
@@ -46,7 +47,7 @@ export class Pool implements AsyncDisposable {
   private readonly now: () => number;
   private readonly connectionOptions: ConnectionOptions;
 
-  constructor(options: PoolOptions) {
+  constructor(options: NativePoolOptions) {
     const {
       maxConnections,
       idleTimeoutMs,
@@ -70,7 +71,7 @@ export class Pool implements AsyncDisposable {
     this.sweeper.unref();
   }
 
-  get stats(): PoolStats {
+  get stats(): NativePoolStats {
     return {
       open: this.idle.length + this.inUse.size + this.opening,
       idle: this.idle.length,
@@ -204,6 +205,6 @@ export class Pool implements AsyncDisposable {
   }
 }
 
-export function createPool(options: PoolOptions): Pool {
+export function createPool(options: NativePoolOptions): Pool {
   return new Pool(options);
 }

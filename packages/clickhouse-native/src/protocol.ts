@@ -260,7 +260,7 @@ export interface ReadContext {
   decoders: Map<string, ColumnDecoder>;
   /** Asked at the start of each Data, Totals and Extremes packet: how its rows may be read. */
   budget?: (packet: "data" | "totals" | "extremes") => BlockBudget | undefined;
-  /** String columns that hold JSON text for the reader to parse (`castUnsupported: "json"`). */
+  /** String columns that hold JSON text for the reader to parse (`NativeQueryOptions.jsonTextColumns`). */
   jsonTextColumns?: ReadonlySet<string>;
 }
 

@@ -3,7 +3,8 @@
 import { readFile } from "node:fs/promises";
 import { FIXTURE_TABLES, harness, startTlsProxy, type TlsProxy } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConnectionOptions, connect } from "./connection.js";
+import { connect } from "./connection.js";
+import type { ConnectionOptions } from "./options.js";
 
 const info = harness();
 let proxy: TlsProxy;

@@ -1,4 +1,9 @@
-import { isNativeError, type NativeErrorCode } from "@mcp/clickhouse-native";
+import {
+  isNativeError,
+  isNetworkErrorCode,
+  isTlsErrorCode,
+  type NativeErrorCode,
+} from "@mcp/clickhouse-native";
 import { DatabaseError, type DatabaseErrorCode } from "./database-error.js";
 
 export interface ErrorContext {
@@ -19,41 +24,6 @@ const CLICKHOUSE_CODES: Record<number, DatabaseErrorCode> = {
   394: "QUERY_CANCELLED", // QUERY_WAS_CANCELLED
   516: "AUTH_FAILED", // AUTHENTICATION_FAILED
 };
-
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EAI_FAIL",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "UND_ERR_SOCKET",
-]);
-
-const TLS_CODES = new Set([
-  "EPROTO",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "CERT_SIGNATURE_FAILURE",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "HOSTNAME_MISMATCH",
-]);
-
-function isTlsCode(code: string): boolean {
-  return TLS_CODES.has(code) || /^ERR_(SSL|TLS|OSSL)_/.test(code);
-}
 
 const MAX_MESSAGE = 2000;
 
@@ -155,10 +125,10 @@ export function toDatabaseError(
   const raw = error instanceof Error ? error.message : String(error);
   const detail = scrub(raw, context.password, context.username);
   const where = `${context.host}:${context.port}`;
-  if (systemCode && isTlsCode(systemCode)) {
+  if (isTlsErrorCode(systemCode)) {
     return new DatabaseError("TLS_FAILED", `TLS connection to ${where} failed: ${detail}`, { systemCode });
   }
-  if (systemCode && NETWORK_CODES.has(systemCode)) {
+  if (systemCode && isNetworkErrorCode(systemCode)) {
     if (phase === "stream") {
       return new DatabaseError(
         "CONNECT_FAILED",

@@ -21,6 +21,7 @@ import {
   KILL_TIMEOUT_MS,
 } from "../driver.js";
 import { parseJsonLossless } from "../lossless-json.js";
+import { queryWithCasts } from "./cast-unsupported.js";
 
 export interface NativeDriverOptions {
   maxConnections: number;
@@ -71,13 +72,12 @@ export class NativeDriver implements Driver {
       throw fromNativeError(error, this.context);
     }
     try {
-      const result = await connection.query(request.query, {
+      const { result, castTypes } = await queryWithCasts(connection, request.query, {
         queryId: request.queryId,
         // toJSONString (for the columns cast below) follows the JSON settings, as HTTP output does.
         ...(request.settings && { settings: { ...request.settings, ...JSON_SETTINGS } }),
         ...(request.params && { params: request.params as Record<string, QueryParamValue> }),
         signal: request.signal,
-        castUnsupported: "json",
         nonFiniteFloats: "text",
         // Rows that cannot fit in what the collector still takes are never decoded: a huge row or
         // value is read past as it arrives instead of being buffered.
@@ -85,12 +85,12 @@ export class NativeDriver implements Driver {
       });
       const columns = result.columns.map((column) => ({
         name: column.name,
-        type: result.castTypes.get(column.name) ?? column.type,
+        type: castTypes.get(column.name) ?? column.type,
       }));
       request.rows.setColumns(columns);
       // Columns the driver cannot decode (JSON, Dynamic, ...) arrive as their JSON text.
       const fromText = columns.map((column) =>
-        result.castTypes.has(column.name) ? jsonTextConverter(column.type) : undefined,
+        castTypes.has(column.name) ? jsonTextConverter(column.type) : undefined,
       );
       const convert = fromText.some(Boolean)
         ? (row: JsonValue[]) =>
