@@ -33,7 +33,7 @@ import {
   toolCallMessage,
   unique,
   waitUntil,
-} from "./support.js";
+} from "../../src/test-support/reliability.js";
 
 const OUTAGES = scale(1, 4);
 const DISCONNECTS = scale(4, 24);

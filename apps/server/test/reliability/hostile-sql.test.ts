@@ -30,7 +30,7 @@ import {
   startRecordingProxy,
   unique,
   waitUntil,
-} from "./support.js";
+} from "../../src/test-support/reliability.js";
 
 const shown = new ClientTexts();
 let server: TestServer;

@@ -15,7 +15,6 @@ import {
   mcpUrl,
   textOf,
 } from "../../src/test-support/http-fixture.js";
-import { cleanEnv, type ServerProcess, spawnServer } from "../../src/test-support/spawn-server.js";
 import {
   ClientTexts,
   expectNoSecrets,
@@ -26,7 +25,8 @@ import {
   timeoutFor,
   toolCallMessage,
   waitUntil,
-} from "./support.js";
+} from "../../src/test-support/reliability.js";
+import { cleanEnv, type ServerProcess, spawnServer } from "../../src/test-support/spawn-server.js";
 
 const JWE = `rel-jwe-${randomBytes(16).toString("hex")}`;
 const JWT = `rel-jwt-${randomBytes(16).toString("hex")}`;

@@ -19,7 +19,7 @@ import {
   toolCallMessage,
   toolText,
   waitUntil,
-} from "./support.js";
+} from "../../src/test-support/reliability.js";
 
 const shown = new ClientTexts();
 const servers: TestServer[] = [];

@@ -24,7 +24,7 @@ import {
   type TestServer,
   textOf,
 } from "../../src/test-support/http-fixture.js";
-import { ClientTexts, expectNoSecrets, reportFigures, unique } from "./support.js";
+import { ClientTexts, expectNoSecrets, reportFigures, unique } from "../../src/test-support/reliability.js";
 
 const OPERATOR_KEY = `operator-${randomBytes(16).toString("hex")}`;
 markSensitive(OPERATOR_KEY);

@@ -11,8 +11,8 @@ import { harness } from "@mcp/test-harness";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postMcp, toolCallMessage, waitUntil } from "../../src/test-support/reliability.js";
 import { cleanEnv, type ServerProcess, spawnServer } from "../../src/test-support/spawn-server.js";
-import { postMcp, toolCallMessage, waitUntil } from "./support.js";
 
 const JWE = `jwe-${randomBytes(16).toString("hex")}`;
 const JWT = `jwt-${randomBytes(16).toString("hex")}`;

@@ -27,7 +27,7 @@ import {
   reportFigures,
   startRecordingProxy,
   unique,
-} from "./support.js";
+} from "../../src/test-support/reliability.js";
 
 const startServer = useTestServers();
 const shown = new ClientTexts();

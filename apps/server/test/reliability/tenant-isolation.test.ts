@@ -23,7 +23,7 @@ import {
   toolCallMessage,
   toolText,
   unique,
-} from "./support.js";
+} from "../../src/test-support/reliability.js";
 
 const TENANTS = scale(50, 200);
 const CALLS_PER_TENANT = scale(20, 100);

@@ -30,7 +30,7 @@ import {
   scale,
   timeoutFor,
   unique,
-} from "./support.js";
+} from "../../src/test-support/reliability.js";
 
 const TOKENS = scale(2_000, 20_000);
 const BUDGET_MS = scale(40_000, 300_000);

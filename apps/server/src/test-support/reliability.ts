@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { adminClient, harness } from "@mcp/test-harness";
 import { expect } from "vitest";
-import { sensitiveValues } from "../../src/test-support/http-fixture.js";
+import { sensitiveValues } from "./http-fixture.js";
 
 /** `MCP_STRESS=1` (pnpm test:stress) scales every loop up; `pnpm test` runs the bounded form. */
 export const STRESS = process.env.MCP_STRESS === "1";
