@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { ByteQueue } from "./byte-queue.js";
+import { encodeCancel, encodeEmptyBlock, encodePing, encodeQuery } from "./client-packets.js";
 import type { ColumnDecoder } from "./columns.js";
 import { CompressedSource } from "./compression.js";
 import { exceptionError, NativeError } from "./errors.js";
@@ -12,20 +13,11 @@ import {
   type ResolvedOptions,
 } from "./options.js";
 import { formatQueryParam, formatSetting, type NativeSettingValue } from "./params.js";
-import {
-  CLIENT_REVISION,
-  encodeCancel,
-  encodeEmptyBlock,
-  encodePing,
-  encodeQuery,
-  type ReadContext,
-  readServerMessage,
-  type ServerHello,
-  type ServerMessage,
-} from "./protocol.js";
+import { CLIENT_REVISION, type ServerHello, type ServerMessage } from "./protocol.js";
 import type { NativeQueryResult } from "./query-result.js";
 import { type QueryChannel, QueryResultReader } from "./query-result-reader.js";
 import { type Parse, RawSource } from "./reader.js";
+import { type ReadContext, readServerMessage } from "./server-packets.js";
 import type { TimeZoneFormatter } from "./text.js";
 
 type State = "idle" | "busy" | "closed";

@@ -1,21 +1,19 @@
 import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { ByteQueue } from "./byte-queue.js";
+import { encodeAddendum, encodeHello } from "./client-packets.js";
 import { exceptionError, NativeError } from "./errors.js";
 import { isTlsErrorCode } from "./network-errors.js";
 import type { ResolvedOptions } from "./options.js";
 import {
   CLIENT_REVISION,
-  encodeAddendum,
-  encodeHello,
   MIN_SERVER_REVISION,
   REVISION,
-  type ReadContext,
-  readServerMessage,
   type ServerHello,
   type ServerMessage,
 } from "./protocol.js";
 import { type Parse, RawSource } from "./reader.js";
+import { type ReadContext, readServerMessage } from "./server-packets.js";
 
 // Opening a socket (TCP or TLS) and the Hello exchange; ending one gracefully.
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ByteQueue } from "./byte-queue.js";
+import { encodeQuery, type QueryPacket } from "./client-packets.js";
 import { NativeError } from "./errors.js";
-import { CLIENT_REVISION, encodeQuery, type QueryPacket, REVISION, readServerMessage } from "./protocol.js";
+import { CLIENT_REVISION, REVISION } from "./protocol.js";
 import {
   parseComplete,
   RawSource,
@@ -12,6 +13,7 @@ import {
   readVarUInt,
   type Source,
 } from "./reader.js";
+import { readServerMessage } from "./server-packets.js";
 import { dataRows, httpResult, nativeFixtures, parseStream, response } from "./test-support/fixtures.js";
 
 const bytesOf = (name: string) => Buffer.from(response(name).server, "hex");

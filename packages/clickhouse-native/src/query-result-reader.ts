@@ -1,15 +1,9 @@
 import type { BlockBudget, RowBudget } from "./budget.js";
 import type { JsonValue } from "./columns.js";
 import { exceptionError, NativeError } from "./errors.js";
-import {
-  type Block,
-  type ColumnInfo,
-  columnType,
-  type ProfileInfo,
-  type Progress,
-  type ServerMessage,
-} from "./protocol.js";
+import type { Block, ColumnInfo, ProfileInfo, Progress, ServerMessage } from "./protocol.js";
 import { blockRow, type NativeQueryResult } from "./query-result.js";
+import { columnType } from "./server-packets.js";
 import { unsupportedParts } from "./types.js";
 
 /**

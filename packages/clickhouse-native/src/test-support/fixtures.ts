@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { ByteQueue } from "../byte-queue.js";
 import { CompressedSource } from "../compression.js";
-import { CLIENT_REVISION, type ReadContext, readServerMessage, type ServerMessage } from "../protocol.js";
+import { CLIENT_REVISION, type ServerMessage } from "../protocol.js";
 import { DEFAULT_READ_LIMITS, RawSource, type ReadLimits } from "../reader.js";
+import { type ReadContext, readServerMessage } from "../server-packets.js";
 
 export interface CapturedResponse {
   name: string;
