@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { isPlainObject } from "../is-plain-object.js";
 import { ConfigError } from "./config-error.js";
 import { OPTIONS } from "./flags.js";
 
@@ -78,8 +79,4 @@ function flatten(
       throw new ConfigError("CONFIG_UNKNOWN_KEY", `unknown config key "${key}" in ${path}`, { setting: key });
     }
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,5 @@
 /** What --quickstart prints: the banner with ready-to-paste URLs, and the token in them. */
-import { type ConnectionClaims, mintToken } from "@mcp/jwe";
+import { type ConnectionClaims, DEFAULT_EXPIRES_IN, mintToken } from "@mcp/jwe";
 import type { ServerConfig } from "../config/server-config.js";
 
 /** Lifetime of the token printed at startup. */
@@ -102,7 +102,7 @@ export function renderBanner(input: BannerInput & { token?: string }): string {
         : []),
     `--protocol=${ch.protocol}`,
     "--read-only",
-    "--expiry=3600",
+    `--expiry=${DEFAULT_EXPIRES_IN}`,
     `--server-url=${baseUrl}`,
   ];
   const secretVars = config.jwe.jwtSecretKey
@@ -122,7 +122,7 @@ export function renderBanner(input: BannerInput & { token?: string }): string {
       ...(input.embedded && ch.password ? { password: ch.password } : {}),
       protocol: ch.protocol,
       read_only: true,
-      expiry: 3600,
+      expiry: DEFAULT_EXPIRES_IN,
     };
     const auth = config.generator.operatorKey
       ? ' -H "Authorization: Bearer $MCP_JWE_TOKEN_GENERATOR_KEY"'

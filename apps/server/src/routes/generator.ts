@@ -20,10 +20,7 @@ import {
   jsonResponse,
   unsupportedMediaType,
 } from "../http/errors.js";
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isPlainObject } from "../is-plain-object.js";
 
 function operatorKeyMatches(header: string | undefined, key: string): boolean {
   const credential = bearerCredential(header);
@@ -34,7 +31,7 @@ function operatorKeyMatches(header: string | undefined, key: string): boolean {
 
 /**
  * `POST /jwe-token-generator`, as the reference documents it: a JSON body with the claims plus
- * `expiry` (seconds, 0 or absent = 3600), answered with `{"token": ...}`. Stricter than the
+ * `expiry` (seconds, 0 or absent = DEFAULT_EXPIRES_IN, 3600), answered with `{"token": ...}`. Stricter than the
  * reference: off unless enabled (the route does not exist), an operator key when configured (and
  * always off a loopback address, see config), `Content-Type: application/json` only (a
  * cross-site form or `text/plain` post cannot reach it without a CORS preflight), the pool's own

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { serve } from "@hono/node-server";
 import { type ClickHousePool, createClickHousePool } from "@mcp/clickhouse";
-import { type ConnectionClaims, type MintableClaims, mintToken } from "@mcp/jwe";
+import { type ConnectionClaims, DEFAULT_MAX_TOKEN_LIFETIME, type MintableClaims, mintToken } from "@mcp/jwe";
 import { harness } from "@mcp/test-harness";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
@@ -59,7 +59,7 @@ export function testConfig(overrides: DeepPartial<ServerConfig> = {}): ServerCon
       jwtSecretKey: JWT_SECRET,
       clockToleranceSeconds: 0,
       maxTokenBytes: 16_384,
-      maxTokenLifetimeSeconds: 30 * 24 * 3600,
+      maxTokenLifetimeSeconds: DEFAULT_MAX_TOKEN_LIFETIME,
       fillFromDefault: false,
     },
     clickhouse: {
