@@ -467,8 +467,8 @@ export const OPTIONS = [
     type: "integer",
     default: 100_000,
     min: 1,
-    unit: "characters",
-    help: "Longest accepted SQL text.",
+    unit: "bytes",
+    help: "Longest accepted SQL text, counted in UTF-8 bytes (ClickHouse's own measure).",
   },
 
   // --- connection pool and egress restrictions -------------------------------------------------
