@@ -13,13 +13,8 @@ import type { Logger } from "pino";
 import { connectionFromClaims, tokenDigest } from "../auth/authenticate.js";
 import { bearerCredential } from "../auth/extract-token.js";
 import type { ServerConfig } from "../config/server-config.js";
-import {
-  badRequest,
-  connectionPolicyRefusal,
-  httpError,
-  jsonResponse,
-  unsupportedMediaType,
-} from "../http/errors.js";
+import { badRequest, connectionPolicyRefusal, httpError, jsonResponse } from "../http/errors.js";
+import { readJsonBody } from "../http/json-body.js";
 import { isPlainObject } from "../is-plain-object.js";
 
 function operatorKeyMatches(header: string | undefined, key: string): boolean {
@@ -61,16 +56,9 @@ export function createGeneratorHandler(
         );
       }
     }
-    if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
-      return jsonResponse(unsupportedMediaType());
-    }
-
-    let body: unknown;
-    try {
-      body = JSON.parse(await c.req.text());
-    } catch {
-      return jsonResponse(badRequest("the body is not valid JSON"));
-    }
+    const json = await readJsonBody(c);
+    if (!json.ok) return json.response;
+    const { body } = json;
     if (!isPlainObject(body)) return jsonResponse(badRequest("the body must be a JSON object of claims"));
 
     const { expiry, ...rest } = body;

@@ -4,15 +4,9 @@ import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
 import type { AuthEnv } from "../http/app-env.js";
 import type { TokenCallLimiter } from "../http/call-limiter.js";
-import {
-  badRequest,
-  httpError,
-  jsonResponse,
-  methodNotAllowed,
-  tooManyCalls,
-  unsupportedMediaType,
-} from "../http/errors.js";
+import { badRequest, httpError, jsonResponse, methodNotAllowed, tooManyCalls } from "../http/errors.js";
 import type { InFlight } from "../http/in-flight.js";
+import { readJsonBody } from "../http/json-body.js";
 import { SseServerTransport } from "../mcp/sse-transport.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { McpServerFactory } from "./mcp-server-factory.js";
@@ -209,16 +203,9 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
       }
     }
 
-    const contentType = c.req.header("content-type") ?? "";
-    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-      return jsonResponse(unsupportedMediaType());
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(await c.req.text());
-    } catch {
-      return jsonResponse(badRequest("the body is not valid JSON"));
-    }
+    const json = await readJsonBody(c);
+    if (!json.ok) return json.response;
+    const { body } = json;
     // A request holds a slot of its token's cap until it is answered; notifications and replies do not.
     const tokenKey = auth.tokenDigest?.toString("hex");
     const release = tokenKey !== undefined && isRequest(body) ? options.calls.tryAcquire(tokenKey) : () => {};
