@@ -1,9 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Socket } from "node:net";
-import type { ByteQueue } from "./byte-queue.js";
 import { encodeCancel, encodeEmptyBlock, encodePing, encodeQuery } from "./client-packets.js";
-import type { ColumnDecoder } from "./columns.js";
-import { CompressedSource } from "./compression.js";
 import { exceptionError, NativeError } from "./errors.js";
 import { endSocket, type OpenedSocket, openSocket } from "./open-socket.js";
 import {
@@ -12,19 +8,19 @@ import {
   type NativeQueryOptions,
   type ResolvedOptions,
 } from "./options.js";
-import { formatQueryParam, formatSetting, type NativeSettingValue } from "./params.js";
-import { CLIENT_REVISION, type ServerHello, type ServerMessage } from "./protocol.js";
+import { PacketStream } from "./packet-stream.js";
+import { formatQueryParams, formatSettings } from "./params.js";
+import { CLIENT_REVISION, type ServerHello } from "./protocol.js";
 import type { NativeQueryResult } from "./query-result.js";
 import { type QueryChannel, QueryResultReader } from "./query-result-reader.js";
-import { type Parse, RawSource } from "./reader.js";
-import { type ReadContext, readServerMessage } from "./server-packets.js";
-import type { TimeZoneFormatter } from "./text.js";
 
 type State = "idle" | "busy" | "closed";
 
-// Unparsed input kept while nobody reads before the socket is paused.
-const HIGH_WATER_BYTES = 4 * 1024 * 1024;
-
+/**
+ * One connection's lifecycle: its state (idle, busy, closed), starting a query and handing out
+ * its result, ping, cancel, logging in again after an undecodable result, and close. The bytes
+ * and packets on the socket are the PacketStream's.
+ */
 export class Connection implements AsyncDisposable {
   /** What the server said about itself in its Hello. */
   readonly server: ServerHello;
@@ -34,18 +30,9 @@ export class Connection implements AsyncDisposable {
   private state: State = "idle";
   private active: QueryResultReader | undefined;
   private failure: NativeError | undefined;
-  private socket: Socket;
-  private queue: ByteQueue;
-  private raw: RawSource;
-  private parser: Parse<ServerMessage> | undefined;
-  private need = 0;
-  private waiter:
-    | { resolve: (message: ServerMessage) => void; reject: (error: NativeError) => void }
-    | undefined;
-  private readContext: ReadContext;
+  private readonly stream: PacketStream;
   private closing: Promise<void> | undefined;
   private lastUsed = Date.now();
-  private detach: () => void = () => {};
 
   /** Opened by `connect()`. */
   constructor(
@@ -54,44 +41,18 @@ export class Connection implements AsyncDisposable {
   ) {
     this.server = opened.hello;
     this.revision = Math.min(opened.hello.revision, CLIENT_REVISION);
-    this.socket = opened.socket;
-    this.queue = opened.queue;
-    this.raw = new RawSource(this.queue);
-    this.readContext = this.newReadContext(false, this.server.timezone);
-    this.attach(opened);
-  }
-
-  private attach(opened: OpenedSocket): void {
-    const { socket } = opened;
-    this.socket = socket;
-    this.queue = opened.queue;
-    this.raw = new RawSource(this.queue);
-    this.parser = undefined;
-    this.need = 0;
-    const onData = (chunk: Buffer) => {
-      this.queue.push(chunk);
-      this.pump();
-    };
-    const onError = (error: NodeJS.ErrnoException) => {
-      this.fail(
-        new NativeError("CONNECTION_CLOSED", `Connection to ${this.where} failed: ${error.message}`, {
-          ...(error.code === undefined ? {} : { systemCode: error.code }),
-          cause: error,
-        }),
-      );
-    };
-    const onClose = () =>
-      this.fail(new NativeError("CONNECTION_CLOSED", `The connection to ${this.where} was closed`));
-    socket.on("data", onData);
-    socket.on("error", onError);
-    socket.on("close", onClose);
-    this.detach = () => {
-      socket.off("data", onData);
-      socket.off("error", onError);
-      socket.off("close", onClose);
-      socket.on("error", () => {});
-      this.detach = () => {};
-    };
+    this.stream = new PacketStream(
+      {
+        failure: () => this.failure,
+        closed: () => this.state === "closed",
+        fail: (error) => this.fail(error),
+      },
+      this.where,
+      this.revision,
+      options.limits,
+      opened,
+      this.server.timezone,
+    );
   }
 
   /**
@@ -100,8 +61,8 @@ export class Connection implements AsyncDisposable {
    * server has finished that query (and freed its id) before the next one is sent.
    */
   private async reopen(): Promise<void> {
-    const old = this.socket;
-    this.detach();
+    const old = this.stream.socket;
+    this.stream.detach();
     old.write(encodeCancel());
     await endSocket(old);
     let opened: OpenedSocket;
@@ -112,9 +73,9 @@ export class Connection implements AsyncDisposable {
       this.state = "closed";
       throw error;
     }
-    this.attach(opened);
+    this.stream.attach(opened);
     // Whatever reads next (a query, a ping) reads from the new socket.
-    this.readContext = this.newReadContext(false, this.server.timezone);
+    this.stream.readContext = this.stream.newReadContext(false, this.server.timezone);
   }
 
   private get where(): string {
@@ -136,92 +97,11 @@ export class Connection implements AsyncDisposable {
     return this.lastUsed;
   }
 
-  private newReadContext(
-    compression: boolean,
-    timezone: string,
-    nonFiniteFloats: "null" | "text" = "null",
-    jsonTextColumns?: ReadonlySet<string>,
-  ): ReadContext {
-    const limits = this.options.limits;
-    return {
-      raw: this.raw,
-      data: compression ? new CompressedSource(this.raw, limits.maxFrameBytes) : this.raw,
-      revision: this.revision,
-      limits,
-      decoding: { timezone, limits, nonFiniteFloats },
-      zones: new Map<string, TimeZoneFormatter>(),
-      decoders: new Map<string, ColumnDecoder>(),
-      ...(jsonTextColumns && { jsonTextColumns }),
-    };
-  }
-
   private fail(error: NativeError): void {
     if (this.state === "closed" && this.failure) return;
     this.failure ??= error;
     this.state = "closed";
-    // Bytes that arrived before the end may still complete the message being read.
-    this.pump();
-    if (this.waiter) {
-      const { reject } = this.waiter;
-      this.waiter = undefined;
-      reject(this.failure);
-    }
-    // Nothing more is read from this socket. Ended rather than reset: a reset can lose what the
-    // server still sends, and the embedded test server exits on one.
-    this.detach();
-    if (!this.socket.destroyed) void endSocket(this.socket);
-  }
-
-  private pump(): void {
-    while (this.waiter && this.queue.available >= this.need) {
-      this.parser ??= readServerMessage(this.readContext);
-      let step: IteratorResult<number, ServerMessage>;
-      try {
-        step = this.parser.next();
-      } catch (error) {
-        this.parser = undefined;
-        const failure =
-          error instanceof NativeError
-            ? error
-            : new NativeError("PROTOCOL_ERROR", `Malformed data from ${this.where}: ${String(error)}`, {
-                cause: error,
-              });
-        // The stream cannot be resynchronised after a parse failure.
-        this.fail(failure);
-        return;
-      }
-      if (step.done) {
-        this.parser = undefined;
-        this.need = 0;
-        const { resolve } = this.waiter;
-        this.waiter = undefined;
-        resolve(step.value);
-      } else {
-        this.need = step.value;
-      }
-    }
-    if (!this.waiter && this.queue.available > HIGH_WATER_BYTES && !this.socket.isPaused())
-      this.socket.pause();
-  }
-
-  /** The next packet from the server. */
-  private readMessage(): Promise<ServerMessage> {
-    if (this.waiter) return Promise.reject(new TypeError("readMessage is already pending"));
-    return new Promise<ServerMessage>((resolve, reject) => {
-      this.waiter = { resolve, reject };
-      this.pump();
-      if (this.waiter && this.failure) {
-        this.waiter = undefined;
-        reject(this.failure);
-        return;
-      }
-      if (this.waiter && this.socket.isPaused()) this.socket.resume();
-    });
-  }
-
-  private write(data: Buffer): void {
-    if (this.state === "closed") return;
-    this.socket.write(data);
+    this.stream.shutDown(this.failure);
   }
 
   /** The server has ended the query of `result`. */
@@ -257,13 +137,8 @@ export class Connection implements AsyncDisposable {
   async query(sql: string, options: NativeQueryOptions = {}): Promise<NativeQueryResult> {
     if (typeof sql !== "string" || sql.length === 0)
       throw new TypeError("query: sql must be a non-empty string");
-    const settings = Object.entries(options.settings ?? {})
-      .filter((entry): entry is [string, NativeSettingValue] => entry[1] !== undefined)
-      .map(([name, value]): [string, string] => [name, formatSetting(name, value)]);
-    const params = Object.entries(options.params ?? {}).map(([name, value]): [string, string] => [
-      name,
-      formatQueryParam(value),
-    ]);
+    const settings = formatSettings(options.settings);
+    const params = formatQueryParams(options.params);
     const queryId = options.queryId ?? randomUUID();
     const cancelled = () => new NativeError("QUERY_CANCELLED", `Query ${queryId} was cancelled`);
     if (options.signal?.aborted) throw cancelled();
@@ -299,7 +174,7 @@ export class Connection implements AsyncDisposable {
         params,
         compression: options.compression ?? false,
         clientName: this.options.clientName,
-        initialAddress: `${this.socket.localAddress ?? "0.0.0.0"}:${this.socket.localPort ?? 0}`,
+        initialAddress: `${this.stream.socket.localAddress ?? "0.0.0.0"}:${this.stream.socket.localPort ?? 0}`,
         osUser: this.options.osUser,
         hostname: this.options.clientHostname,
       });
@@ -308,7 +183,7 @@ export class Connection implements AsyncDisposable {
       throw error;
     }
     const sessionZone = settings.find(([name]) => name === "session_timezone")?.[1];
-    this.readContext = this.newReadContext(
+    this.stream.readContext = this.stream.newReadContext(
       options.compression ?? false,
       sessionZone || this.server.timezone,
       options.nonFiniteFloats,
@@ -316,22 +191,22 @@ export class Connection implements AsyncDisposable {
     );
     const compression = options.compression ?? false;
     const channel: QueryChannel = {
-      readMessage: () => this.readMessage(),
-      sendCancel: () => this.write(encodeCancel()),
+      readMessage: () => this.stream.readMessage(),
+      sendCancel: () => this.stream.write(encodeCancel()),
       finished: () => this.queryFinished(result),
       destroy: (error) => this.fail(error),
       checkAlive: () => this.checkAlive(),
     };
     const result = new QueryResultReader(channel, queryId, {
       cancelTimeoutMs: this.options.cancelTimeoutMs,
-      endInsertData: () => this.write(encodeEmptyBlock(compression)),
+      endInsertData: () => this.stream.write(encodeEmptyBlock(compression)),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.byteBudget ? { byteBudget: options.byteBudget } : {}),
     });
-    this.readContext.budget = (packet) => result.blockBudget(packet);
+    this.stream.readContext.budget = (packet) => result.blockBudget(packet);
     this.active = result;
-    this.write(packet);
+    this.stream.write(packet);
     await result.readHeader();
     return result;
   }
@@ -343,9 +218,9 @@ export class Connection implements AsyncDisposable {
       this.options.cancelTimeoutMs,
     );
     try {
-      this.write(encodePing());
+      this.stream.write(encodePing());
       for (;;) {
-        const message = await this.readMessage();
+        const message = await this.stream.readMessage();
         if (message.type === "pong") return;
       }
     } catch {
@@ -369,9 +244,9 @@ export class Connection implements AsyncDisposable {
         () => this.fail(new NativeError("TIMEOUT", `No Pong from ${this.where} within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      this.write(encodePing());
+      this.stream.write(encodePing());
       for (;;) {
-        const message = await this.readMessage();
+        const message = await this.stream.readMessage();
         if (message.type === "pong") break;
         if (message.type === "exception") throw exceptionError(message.exceptions);
         if (message.type !== "progress" && message.type !== "profile-events" && message.type !== "log") {
@@ -399,8 +274,8 @@ export class Connection implements AsyncDisposable {
       if (this.active) await this.active.cancel().catch(() => {});
       this.failure ??= new NativeError("CONNECTION_CLOSED", `The connection to ${this.where} is closed`);
       this.state = "closed";
-      this.detach();
-      await endSocket(this.socket);
+      this.stream.detach();
+      await endSocket(this.stream.socket);
     })();
     return this.closing;
   }

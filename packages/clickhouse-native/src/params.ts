@@ -74,3 +74,19 @@ export function formatSetting(name: string, value: NativeSettingValue): string {
   }
   return String(value);
 }
+
+/** A query's settings as the Query packet sends them: name and text, unset ones left out. */
+export function formatSettings(
+  settings: Readonly<Record<string, NativeSettingValue | undefined>> = {},
+): [string, string][] {
+  return Object.entries(settings)
+    .filter((entry): entry is [string, NativeSettingValue] => entry[1] !== undefined)
+    .map(([name, value]): [string, string] => [name, formatSetting(name, value)]);
+}
+
+/** A query's `{name:Type}` parameters as the Query packet sends them: name and text. */
+export function formatQueryParams(
+  params: Readonly<Record<string, QueryParamValue>> = {},
+): [string, string][] {
+  return Object.entries(params).map(([name, value]): [string, string] => [name, formatQueryParam(value)]);
+}
