@@ -23,6 +23,20 @@ describe("extractToken", () => {
     ).toBe("x-altinity-mcp-key");
   });
 
+  it("strips only HTTP whitespace around X-Altinity-MCP-Key, never U+00A0", () => {
+    // Found by the token fuzzer: String#trim turned "\u00a0<genuine token>" (byte 0xA0 on the
+    // wire) into the genuine token.
+    for (const odd of ["\u00a0"]) {
+      expect(extractToken(undefined, headers({ "X-Altinity-MCP-Key": `${odd}tok` }))?.token).toBe(
+        `${odd}tok`,
+      );
+      expect(extractToken(undefined, headers({ "X-Altinity-MCP-Key": `tok${odd}` }))?.token).toBe(
+        `tok${odd}`,
+      );
+    }
+    expect(extractToken(undefined, headers({ "X-Altinity-MCP-Key": "\ttok \t" }))?.token).toBe("tok");
+  });
+
   it("finds nothing in empty values", () => {
     expect(
       extractToken("", headers({ Authorization: "Bearer ", "X-Altinity-MCP-Key": "  " })),

@@ -23,7 +23,9 @@ export function extractToken(pathToken: string | undefined, headers: Headers): E
   if (pathToken !== undefined && pathToken !== "") return { token: pathToken, source: "path" };
   const bearer = bearerCredential(headers.get("authorization") ?? undefined);
   if (bearer) return { token: bearer, source: "authorization" };
-  const key = headers.get("x-altinity-mcp-key")?.trim();
+  // Only HTTP's own whitespace (space, tab) surrounds a header value: String#trim would also strip
+  // U+00A0 and U+FEFF, accepting a token the client did not send as-is.
+  const key = headers.get("x-altinity-mcp-key")?.replace(/^[ \t]+|[ \t]+$/g, "");
   if (key) return { token: key, source: "x-altinity-mcp-key" };
   return undefined;
 }

@@ -599,7 +599,9 @@ describe("token fuzzing", () => {
         }
       });
 
-      expect(tally.failures.slice(0, 20)).toEqual([]);
+      expect(tally.failures.slice(0, 20), `seed=${SEED} (MCP_FUZZ_SEED=${SEED} replays this run)`).toEqual(
+        [],
+      );
       expect(run.done).toBeGreaterThanOrEqual(Math.min(TOKENS, 500));
       // Every 401 went through the verifier and was counted by reason, nothing else was refused.
       const rejections = server.metrics
