@@ -61,3 +61,19 @@ export async function useTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** How many queries with this id the harness ClickHouse is running now. */
+export async function runningQueries(queryId: string): Promise<number> {
+  const admin = adminClient();
+  try {
+    const result = await admin.query({
+      query: "SELECT count() AS n FROM system.processes WHERE query_id = {id:String}",
+      query_params: { id: queryId },
+      format: "JSONEachRow",
+    });
+    const rows = await result.json<{ n: string | number }>();
+    return Number(rows[0]?.n);
+  } finally {
+    await admin.close();
+  }
+}

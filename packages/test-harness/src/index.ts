@@ -3,7 +3,7 @@
  * exits ~1 s after a failed native-protocol login). Stop it when done (`await using`).
  */
 export { type EmbeddedClickHouse, start as startPrivateClickHouse } from "@mcp/embedded-clickhouse";
-export { adminClient, harness, type TestDatabase, useTestDatabase } from "./harness.js";
+export { adminClient, harness, runningQueries, type TestDatabase, useTestDatabase } from "./harness.js";
 export {
   BIG_TABLE_ROWS,
   type Cred,

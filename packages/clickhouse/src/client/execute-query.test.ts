@@ -4,7 +4,7 @@
 // with HTTP value by value. Never a failed native login here: the embedded engine exits after
 // one (see drivers/native/native-login.test.ts).
 import { createServer } from "node:net";
-import { adminClient, FIXTURE_TABLES, harness, useTestDatabase } from "@mcp/test-harness";
+import { adminClient, FIXTURE_TABLES, harness, runningQueries, useTestDatabase } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionClaims } from "../connection/claims.js";
 import type { Protocol } from "../connection/ports.js";
@@ -53,21 +53,7 @@ async function failure(promise: Promise<unknown>): Promise<DatabaseError> {
   return error;
 }
 
-/** How many queries with this id the server is running now. */
-async function running(queryId: string): Promise<number> {
-  const admin = adminClient();
-  try {
-    const result = await admin.query({
-      query: "SELECT count() AS n FROM system.processes WHERE query_id = {id:String}",
-      query_params: { id: queryId },
-      format: "JSONEachRow",
-    });
-    const rows = await result.json<{ n: string | number }>();
-    return Number(rows[0]?.n);
-  } finally {
-    await admin.close();
-  }
-}
+const running = runningQueries;
 
 async function waitUntilRunning(queryId: string): Promise<void> {
   for (let i = 0; i < 200; i += 1) {

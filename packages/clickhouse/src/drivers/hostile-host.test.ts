@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClickHousePool, createClickHousePool, DatabaseError, type QueryResult } from "../index.js";
+import { peakMemoryGrowth } from "./test-support/peak-memory.js";
 
 const MiB = 1024 * 1024;
 const CAP = 4 * MiB;
@@ -174,34 +175,14 @@ async function nativeHost(answer: (socket: Socket) => void): Promise<Host> {
   };
 }
 
-/** Runs fn and reports how far the process's memory rose, at most, while it ran. */
-async function bounded<T>(
-  fn: () => Promise<T>,
-): Promise<{ value: T | DatabaseError; rss: number; js: number; ms: number }> {
-  const js = () => {
-    const usage = process.memoryUsage();
-    return usage.heapUsed + usage.arrayBuffers + usage.external;
-  };
-  const started = performance.now();
-  const baseRss = process.memoryUsage.rss();
-  const baseJs = js();
-  let peakRss = baseRss;
-  let peakJs = baseJs;
-  const sample = () => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    peakJs = Math.max(peakJs, js());
-  };
-  const timer = setInterval(sample, 5);
-  try {
-    const value = await fn().catch((error: unknown) => {
+/** Runs fn and reports how far the process's memory rose, at most, while it ran; a DatabaseError is a value. */
+function bounded<T>(fn: () => Promise<T>) {
+  return peakMemoryGrowth(() =>
+    fn().catch((error: unknown) => {
       if (error instanceof DatabaseError) return error;
       throw error;
-    });
-    sample();
-    return { value, rss: peakRss - baseRss, js: peakJs - baseJs, ms: performance.now() - started };
-  } finally {
-    clearInterval(timer);
-  }
+    }),
+  );
 }
 
 function run(host: Host, protocol: "http" | "tcp", queryId: string) {

@@ -2,10 +2,11 @@
 // streams, so that a call's memory stays a small multiple of the cap (HTTP and native TCP).
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { adminClient, harness } from "@mcp/test-harness";
+import { harness, runningQueries } from "@mcp/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionClaims } from "../connection/claims.js";
 import { type ClickHousePool, createClickHousePool, type QueryOptions } from "../index.js";
+import { peakMemoryGrowth } from "./test-support/peak-memory.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -40,45 +41,13 @@ function query(protocol: Protocol, sql: string, options: Partial<QueryOptions> =
   );
 }
 
-/** Runs fn and reports how far the process's memory rose above where it was before, at most. */
-async function peakGrowth<T>(fn: () => Promise<T>): Promise<{ value: T; rss: number; js: number }> {
+/** Peak memory growth during fn, after a full collection so the baseline is honest. */
+async function peakGrowth<T>(fn: () => Promise<T>) {
   gc();
-  const js = () => {
-    const usage = process.memoryUsage();
-    return usage.heapUsed + usage.arrayBuffers + usage.external;
-  };
-  const baseRss = process.memoryUsage.rss();
-  const baseJs = js();
-  let peakRss = baseRss;
-  let peakJs = baseJs;
-  const sample = () => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    peakJs = Math.max(peakJs, js());
-  };
-  const timer = setInterval(sample, 5);
-  try {
-    const value = await fn();
-    sample();
-    return { value, rss: peakRss - baseRss, js: peakJs - baseJs };
-  } finally {
-    clearInterval(timer);
-  }
+  return peakMemoryGrowth(fn);
 }
 
-async function running(queryId: string): Promise<number> {
-  const admin = adminClient();
-  try {
-    const result = await admin.query({
-      query: "SELECT count() AS n FROM system.processes WHERE query_id = {id:String}",
-      query_params: { id: queryId },
-      format: "JSONEachRow",
-    });
-    const rows = await result.json<{ n: string | number }>();
-    return Number(rows[0]?.n);
-  } finally {
-    await admin.close();
-  }
-}
+const running = runningQueries;
 
 describe.each(["tcp", "http"] as const)("one huge row over %s", (protocol) => {
   it("is cut by bytes while it streams: memory stays a small multiple of the cap", async () => {
