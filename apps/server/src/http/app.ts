@@ -163,6 +163,7 @@ export function createApp(deps: AppDeps): ServerApp {
     createServer,
     logger,
     maxBodyBytes: config.http.maxBodyBytes,
+    keepAliveMs: config.http.sseKeepAliveMs,
     inFlight,
     calls,
   });
@@ -181,15 +182,15 @@ export function createApp(deps: AppDeps): ServerApp {
     route(PATHS.sse, { GET: sseOpen });
     route(PATHS.message, { POST: mcp(sse.message) });
   }
-  if (serveHttp) route(PATHS.mcp, { POST: mcp(streamable) });
+  if (serveHttp) route(PATHS.mcp, { POST: mcp(streamable.handle) });
   if (config.jwe.allow) {
     if (serveSse) {
       route(tokenRoute(PATHS.sse), { GET: sseOpen });
       route(tokenRoute(PATHS.message), { POST: mcp(sse.message) });
     }
     if (serveHttp) {
-      route(tokenRoute(PATHS.mcp), { POST: mcp(streamable) });
-      route(tokenRoute(""), { POST: mcp(streamable) });
+      route(tokenRoute(PATHS.mcp), { POST: mcp(streamable.handle) });
+      route(tokenRoute(""), { POST: mcp(streamable.handle) });
     }
   }
 
@@ -205,6 +206,7 @@ export function createApp(deps: AppDeps): ServerApp {
       await inFlight.drain(Math.min(graceMs, 5000));
     }
     await sse.closeAll();
+    await streamable.close();
   }
 
   return { app, shutdown };

@@ -1,6 +1,8 @@
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import { McpServer } from "@modelcontextprotocol/server";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
+import { CACHE_HINTS } from "./cache-hints.js";
 import type { McpContext } from "./mcp-context.js";
+import { registerPrompts } from "./prompts.js";
 import { registerSchemaResource, registerTableResource } from "./resources.js";
 import { createToolRunner, type ToolDeps } from "./tool-runner.js";
 import { registerDescribeTable } from "./tools/describe-table.js";
@@ -13,29 +15,44 @@ export type { EffectiveLimits } from "./effective-limits.js";
 export type { McpContext } from "./mcp-context.js";
 
 // The SDK builds a new Ajv instance per server unless given one; a server is made per Streamable
-// HTTP request and per SSE session, so one shared validator saves ~0.6 ms and ~80 kB each time.
+// HTTP request and per SSE session, so one shared validator saves its construction each time.
 const jsonSchemaValidator = new AjvJsonSchemaValidator();
 
+/** Arguments of one tool call may hold at most this many array elements and object members. */
+const MAX_TOOL_INPUT_ELEMENTS = 10_000;
+
 /**
- * One MCP server for one connection (a token's, or the operator's ClickHouse). Every tool
- * reports its outcome and duration to the log and metrics and turns failures into `isError`
- * results; the query is cancelled when the client cancels the call (notifications/cancelled),
- * when the transport closes, or when ctx.signal aborts. One file per tool under tools/.
+ * One MCP server for one connection (a token's, or the operator's ClickHouse), for either
+ * protocol era. Every tool reports its outcome and duration to the log and metrics and turns
+ * failures into `isError` results; the query is cancelled when the client cancels the call, when
+ * the transport closes, or when ctx.signal aborts. One file per tool under tools/.
+ *
+ * Nothing here changes while a client is connected (the tool set follows the token), so no
+ * `listChanged` is advertised: a capability with no event behind it would only make clients
+ * hold a subscription open for nothing.
  */
 export function createMcpServer(ctx: McpContext): McpServer {
   const { limits } = ctx;
   const server = new McpServer(
-    { name: "altinity-mcp", version: ctx.version ?? "0.0.0" },
+    { name: "altinity-mcp", title: "ClickHouse", version: ctx.version ?? "0.0.0" },
     {
       jsonSchemaValidator,
-      capabilities: { tools: {}, resources: {} },
+      maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS,
+      cacheHints: CACHE_HINTS,
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { listChanged: false, subscribe: false },
+        prompts: { listChanged: false },
+        logging: {},
+      },
       instructions:
         "Query ClickHouse. Discover with list_databases, list_tables and describe_table, then use execute_query " +
         "for read-only SQL." +
         (limits.maxRows !== undefined ? ` Results are capped at ${limits.maxRows} rows.` : "") +
         (limits.readOnly
           ? " This connection is read-only."
-          : " Use write_query for statements that change data."),
+          : " Use write_query for statements that change data.") +
+        " The prompts explore_database and write_query_for_question give a schema overview to start from.",
     },
   );
 
@@ -47,5 +64,6 @@ export function createMcpServer(ctx: McpContext): McpServer {
   registerDescribeTable(server, tools);
   registerSchemaResource(server, ctx);
   registerTableResource(server, ctx);
+  registerPrompts(server, ctx);
   return server;
 }

@@ -1,10 +1,21 @@
-import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { isDatabaseError } from "@mcp/clickhouse";
+import {
+  type McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ReadResourceResult,
+  ResourceNotFoundError,
+  ResourceTemplate,
+} from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
+import { completeDatabase, completeTable } from "./completions.js";
 import { callSignal, type McpContext } from "./mcp-context.js";
 import { toolErrorResult } from "./tool-errors.js";
 
 const SCHEMA_RESOURCE_MAX_TABLES_PER_DATABASE = 1000;
+
+/** ClickHouse's codes for "no such database" (81) and "no such table" (60). */
+const NOT_FOUND_CODES = new Set([60, 81]);
 
 interface SchemaTable {
   name: string;
@@ -16,10 +27,15 @@ function jsonResource(uri: URL, value: unknown): ReadResourceResult {
   return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(value) }] };
 }
 
-/** Resource reads fail as JSON-RPC errors; their text comes from the same mapping as tool errors. */
+/**
+ * Resource reads fail as JSON-RPC errors; their text comes from the same mapping as tool errors.
+ * A database or table that does not exist is the resource-not-found error of SEP-2164 (-32602 with
+ * the URI), which clients can tell from a failure worth retrying.
+ */
 async function readResource(
   logger: Logger,
   resource: string,
+  uri: URL,
   fn: () => Promise<ReadResourceResult>,
 ): Promise<ReadResourceResult> {
   const started = performance.now();
@@ -33,8 +49,14 @@ async function readResource(
   } catch (error) {
     const mapped = toolErrorResult(error);
     logger.info({ resource, outcome: mapped.outcome, ...mapped.log }, "resource read");
-    const text = mapped.result.content[0]?.type === "text" ? mapped.result.content[0].text : "Error";
-    throw new McpError(ErrorCode.InternalError, text);
+    if (
+      isDatabaseError(error) &&
+      error.clickhouseCode !== undefined &&
+      NOT_FOUND_CODES.has(error.clickhouseCode)
+    ) {
+      throw new ResourceNotFoundError(uri.href, mapped.text);
+    }
+    throw new ProtocolError(ProtocolErrorCode.InternalError, mapped.text);
   }
 }
 
@@ -49,9 +71,9 @@ export function registerSchemaResource(server: McpServer, ctx: McpContext): void
       description: "Every database this connection can see, with its tables (name, engine, comment).",
       mimeType: "application/json",
     },
-    async (uri, extra) =>
-      readResource(logger, "schema", async () => {
-        const signal = callSignal(ctx, extra.signal);
+    async (uri, request) =>
+      readResource(logger, "schema", uri, async () => {
+        const signal = callSignal(ctx, request.mcpReq.signal);
         const databases = await pool.withClient(connection, async (client) => {
           const names = await client.listDatabases({ signal });
           const out: { name: string; tables: SchemaTable[]; partial?: true }[] = [];
@@ -78,22 +100,36 @@ export function registerSchemaResource(server: McpServer, ctx: McpContext): void
   );
 }
 
-/** `clickhouse://table/{database}/{table}`: one table's description. */
+/** The URI of one table's resource. */
+export function tableResourceUri(database: string, table: string): string {
+  return `clickhouse://table/${encodeURIComponent(database)}/${encodeURIComponent(table)}`;
+}
+
+/**
+ * `clickhouse://table/{database}/{table}`: one table's description. Both variables complete from
+ * the connection's own catalog.
+ */
 export function registerTableResource(server: McpServer, ctx: McpContext): void {
   const { pool, connection, logger } = ctx;
   server.registerResource(
     "table",
-    new ResourceTemplate("clickhouse://table/{database}/{table}", { list: undefined }),
+    new ResourceTemplate("clickhouse://table/{database}/{table}", {
+      list: undefined,
+      complete: {
+        database: (value) => completeDatabase(ctx, value),
+        table: (value, context) => completeTable(ctx, context?.arguments?.database, value),
+      },
+    }),
     {
       title: "ClickHouse table",
       description: "One table's description: engine, comment and columns.",
       mimeType: "application/json",
     },
-    async (uri, variables, extra) =>
-      readResource(logger, "table", async () => {
+    async (uri, variables, request) =>
+      readResource(logger, "table", uri, async () => {
         const database = decodeURIComponent(String(variables.database));
         const table = decodeURIComponent(String(variables.table));
-        const signal = callSignal(ctx, extra.signal);
+        const signal = callSignal(ctx, request.mcpReq.signal);
         const description = await pool.withClient(connection, (client) =>
           client.describeTable(database, table, { signal }),
         );

@@ -18,6 +18,8 @@ export const tableInfoShape = z.object({
   totalRows: z.string().nullable(),
   totalBytes: z.string().nullable(),
   comment: z.string(),
+  sortingKey: z.string(),
+  partitionKey: z.string(),
 });
 
 export const tableDescriptionShape = z.object({

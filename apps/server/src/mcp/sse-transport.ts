@@ -1,12 +1,11 @@
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   type JSONRPCMessage,
-  JSONRPCMessageSchema,
   type MessageExtraInfo,
+  parseJSONRPCMessage,
   type RequestId,
-} from "@modelcontextprotocol/sdk/types.js";
+  type Transport,
+} from "@modelcontextprotocol/server";
 import type { SSEStreamingApi } from "hono/streaming";
-import { withoutErrorPrefix } from "./wire-errors.js";
 
 export interface SseServerTransportOptions {
   sessionId: string;
@@ -30,7 +29,7 @@ export interface SseServerTransportOptions {
 const CLOSE_FLUSH_MS = 1_000;
 
 /**
- * Legacy (2024-11-05) SSE transport on Hono's `streamSSE`. The SDK's SSEServerTransport writes
+ * Legacy (2024-11-05) SSE transport, which the v2 SDK no longer has, on Hono's `streamSSE`. The SDK's SSEServerTransport writes
  * to Node's ServerResponse behind Hono's back, which breaks as soon as a middleware (CORS)
  * touches the headers, and it sends no keep-alive; this one only writes to the stream Hono owns.
  * Frames are written with `stream.write` in call order so replies never interleave.
@@ -39,7 +38,7 @@ export class SseServerTransport implements Transport {
   readonly sessionId: string;
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
   readonly #stream: SSEStreamingApi;
   readonly #options: SseServerTransportOptions;
@@ -85,7 +84,7 @@ export class SseServerTransport implements Transport {
     // is slow to take it: shutdown waits for work, then close() gives the stream a bounded time.
     if (("result" in message || "error" in message) && message.id !== undefined) this.#settle(message.id);
     // JSON.stringify never emits a raw newline, so one data line carries the whole message.
-    await this.#write(`event: message\ndata: ${JSON.stringify(withoutErrorPrefix(message))}\n\n`);
+    await this.#write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
   }
 
   /** Writes one frame, ending the session instead when the client leaves too much unread. */
@@ -111,12 +110,13 @@ export class SseServerTransport implements Transport {
    * stream ends, at once for anything else.
    */
   receive(body: unknown, release: () => void = () => {}): void {
-    const parsed = JSONRPCMessageSchema.safeParse(body);
-    if (!parsed.success) {
+    let message: JSONRPCMessage;
+    try {
+      message = parseJSONRPCMessage(body);
+    } catch {
       release();
       throw new TypeError("not a JSON-RPC message");
     }
-    const message = parsed.data;
     let tracked = false;
     if ("method" in message) {
       if ("id" in message && !this.#pending.has(message.id)) {

@@ -5,7 +5,7 @@
  */
 import type { DatabaseErrorCode } from "@mcp/clickhouse";
 import { isDatabaseError } from "@mcp/clickhouse";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { ToolOutcome } from "../observability/metrics.js";
 
 const MAX_MESSAGE_CHARS = 1000;
@@ -30,6 +30,8 @@ const HINTS: Partial<Record<DatabaseErrorCode, string>> = {
 
 export interface ToolError {
   result: CallToolResult;
+  /** The result's text, for logging it to the client too. */
+  text: string;
   outcome: ToolOutcome;
   /** Safe fields for the tool-call log line. */
   log: { code: string; clickhouseCode?: number; clickhouseType?: string };
@@ -56,26 +58,16 @@ export function toolErrorResult(error: unknown, signal?: AbortSignal): ToolError
     if (error.clickhouseType !== undefined) log.clickhouseType = error.clickhouseType;
     return {
       result: { isError: true, content: [{ type: "text", text }] },
+      text,
       outcome: signal?.aborted ? "cancelled" : (OUTCOME_BY_CODE[error.code] ?? "error"),
       log,
     };
   }
-  if (signal?.aborted) {
-    return {
-      result: {
-        isError: true,
-        content: [{ type: "text", text: "Error QUERY_CANCELLED: the request was cancelled" }],
-      },
-      outcome: "cancelled",
-      log: { code: "QUERY_CANCELLED" },
-    };
-  }
-  return {
-    result: {
-      isError: true,
-      content: [{ type: "text", text: "Error INTERNAL: the server failed to run this tool" }],
-    },
-    outcome: "error",
-    log: { code: "INTERNAL" },
-  };
+  if (signal?.aborted)
+    return fixed("Error QUERY_CANCELLED: the request was cancelled", "cancelled", "QUERY_CANCELLED");
+  return fixed("Error INTERNAL: the server failed to run this tool", "error", "INTERNAL");
+}
+
+function fixed(text: string, outcome: ToolOutcome, code: string): ToolError {
+  return { result: { isError: true, content: [{ type: "text", text }] }, text, outcome, log: { code } };
 }

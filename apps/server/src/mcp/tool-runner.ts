@@ -1,18 +1,25 @@
 import type { PooledClient } from "@mcp/clickhouse";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
 import type { EffectiveLimits } from "./effective-limits.js";
 import { callSignal, type McpContext } from "./mcp-context.js";
 import { toolErrorResult } from "./tool-errors.js";
 
+/** What a tool body gets besides its pooled client. */
+export interface ToolCall {
+  /** Aborts when the client cancels the call, the transport closes, or the server's context aborts. */
+  signal: AbortSignal;
+  /** The SDK's context of the request (progress token, log level, envelope). */
+  request: ServerContext;
+}
+
 /**
  * Runs one tool call: a pooled client for the context's connection, cancellation, the log line,
- * metrics and error mapping. `callAbort` is the SDK's signal for the call (notifications/cancelled,
- * transport closed).
+ * metrics and error mapping.
  */
 export type ToolRunner = (
   tool: string,
-  callAbort: AbortSignal,
-  fn: (client: PooledClient, signal: AbortSignal) => Promise<CallToolResult>,
+  request: ServerContext,
+  fn: (client: PooledClient, call: ToolCall) => Promise<CallToolResult>,
 ) => Promise<CallToolResult>;
 
 /** What a tool registers with: its limits and the runner. */
@@ -21,39 +28,54 @@ export interface ToolDeps {
   run: ToolRunner;
 }
 
+/**
+ * A `notifications/message` for the client, when it asked for that level. Best effort: logging is
+ * an aid for whoever watches the client (deprecated in 2026-07-28), never a reason to fail a call.
+ */
+function logToClient(request: ServerContext, level: "warning" | "error", data: string): void {
+  request.mcpReq.log(level, data, "clickhouse").catch(() => {});
+}
+
 export function createToolRunner(ctx: McpContext): ToolRunner {
   const { pool, connection, logger, metrics } = ctx;
-  return async (tool, callAbort, fn) => {
+  return async (tool, request, fn) => {
     const started = performance.now();
-    const signal = callSignal(ctx, callAbort);
+    const signal = callSignal(ctx, request.mcpReq.signal);
     const seconds = () => (performance.now() - started) / 1000;
     try {
-      const result = await pool.withClient(connection, (client) => fn(client, signal));
+      const result = await pool.withClient(connection, (client) => fn(client, { signal, request }));
       const durationMs = Math.round(seconds() * 1000);
       metrics.recordToolCall(tool, "ok", seconds());
-      const partial =
-        (result.structuredContent as { truncated?: unknown } | undefined)?.truncated !== undefined;
-      logger.info({ tool, outcome: "ok", durationMs, ...(partial && { partial }) }, "tool call");
+      const truncated = (
+        result.structuredContent as { truncated?: { reason: string; limit: number } } | undefined
+      )?.truncated;
+      logger.info({ tool, outcome: "ok", durationMs, ...(truncated && { partial: true }) }, "tool call");
+      if (truncated) {
+        logToClient(
+          request,
+          "warning",
+          `${tool}: the result was cut at the ${truncated.reason} cap of ${truncated.limit}`,
+        );
+      }
       return result;
     } catch (error) {
       const mapped = toolErrorResult(error, signal);
       const durationMs = Math.round(seconds() * 1000);
       metrics.recordToolCall(tool, mapped.outcome, seconds());
       logger.info({ tool, outcome: mapped.outcome, durationMs, ...mapped.log }, "tool call");
+      if (mapped.outcome !== "cancelled") logToClient(request, "error", `${tool}: ${mapped.text}`);
       return mapped.result;
     }
   };
 }
 
 /** The query options of a call: the limits that are set, and the call's signal. */
-export function queryOptions(limits: EffectiveLimits, signal: AbortSignal) {
+export function queryOptions(limits: EffectiveLimits, call: ToolCall) {
   const { readOnly: _readOnly, ...caps } = limits;
-  return { ...caps, signal };
+  return { ...caps, signal: call.signal };
 }
 
-/** A tool result carrying `value` as structured content and as JSON text, plus an optional note. */
-export function structured<T extends Record<string, unknown>>(value: T, note?: string): CallToolResult {
-  const content: CallToolResult["content"] = [{ type: "text", text: JSON.stringify(value) }];
-  if (note) content.push({ type: "text", text: note });
-  return { content, structuredContent: value };
+/** A tool result: `value` as structured content, and `text` (see result-text.ts) for the model. */
+export function structured<T extends Record<string, unknown>>(value: T, text: string): CallToolResult {
+  return { content: [{ type: "text", text }], structuredContent: value };
 }

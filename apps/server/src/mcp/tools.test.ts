@@ -56,7 +56,7 @@ describe.each(kinds)("MCP over %s", (kind) => {
     expect(byName.get("list_tables")?.inputSchema.properties).toHaveProperty("cursor");
   });
 
-  it("runs execute_query with structured content and a compact JSON text block", async () => {
+  it("runs execute_query with structured content and a text block of TSV rows, not the JSON again", async () => {
     const token = await server.mint();
     await using client = await connectClient(kind, mcpUrl(server.url, kind, token));
     const result = (await client.callTool({
@@ -79,9 +79,17 @@ describe.each(kinds)("MCP over %s", (kind) => {
     ]);
     expect(structured.truncated).toBeUndefined();
     expect(result.content).toHaveLength(1);
-    const text = (result.content[0] as { text: string }).text;
-    expect(text).not.toContain("\n");
-    expect(JSON.parse(text)).toEqual(structured);
+    const lines = (result.content[0] as { text: string }).text.split("\n");
+    expect(lines[0]).toBe("4 rows; columns: id UInt32, name String, moons UInt16");
+    expect(lines.slice(1, 6)).toEqual([
+      "id\tname\tmoons",
+      "1\tMercury\t0",
+      "2\tVenus\t0",
+      "3\tEarth\t1",
+      "4\tMars\t2",
+    ]);
+    expect(lines[6]).toMatch(/^ClickHouse read \d+ rows? \(.+\) in \d+ ms\. Query id [0-9a-f-]+\.$/);
+    expect(lines).toHaveLength(7);
   });
 
   it("caps rows and adds a partial-result note", async () => {
@@ -97,8 +105,9 @@ describe.each(kinds)("MCP over %s", (kind) => {
     };
     expect(structured.rowCount).toBe(500);
     expect(structured.truncated).toEqual({ reason: "rows", limit: 500 });
-    expect(result.content).toHaveLength(2);
-    expect((result.content[1] as { text: string }).text).toMatch(/partial.*500 rows/);
+    const text = (result.content[0] as { text: string }).text;
+    expect(text).toMatch(/^500 rows \(partial\); columns: id /);
+    expect(text.split("\n").at(-1)).toMatch(/partial.*500 rows/);
   });
 
   it("lists databases, tables (with LIKE and cursor) and describes a table", async () => {
@@ -271,12 +280,27 @@ describe.each(kinds)("MCP over %s", (kind) => {
     })) as CallToolResult;
     expect(ok.isError).toBeFalsy();
     expect(Number((ok.structuredContent as { rows: { t: unknown }[] }).rows[0]?.t)).toBe(1);
+    // null means "not set": strict tool-schema converters make every property required.
+    const nulls = (await client.callTool({
+      name: "execute_query",
+      arguments: { query: "SELECT 1 AS one", settings: { max_threads: null, join_algorithm: null } },
+    })) as CallToolResult;
+    expect(nulls.isError, JSON.stringify(nulls.content)).toBeFalsy();
     const refused = (await client.callTool({
       name: "execute_query",
       arguments: { query: "SELECT 1", settings: { max_result_rows: 0 } },
     })) as CallToolResult;
     expect(refused.isError).toBe(true);
-    expect((refused.content[0] as { text: string }).text).toMatch(/SETTING_NOT_ALLOWED/);
+    expect((refused.content[0] as { text: string }).text).toMatch(/Unrecognized key: "max_result_rows"/);
+    // A SETTINGS clause in the query is judged by the same list.
+    const inline = (await client.callTool({
+      name: "execute_query",
+      arguments: { query: "SELECT 1 SETTINGS max_result_rows = 0" },
+    })) as CallToolResult;
+    expect(inline.isError).toBe(true);
+    expect((inline.content[0] as { text: string }).text).toMatch(
+      /READ_ONLY_VIOLATION: the setting "max_result_rows" is not allowed/,
+    );
   });
 });
 

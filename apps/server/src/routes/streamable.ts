@@ -1,22 +1,54 @@
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { type AuthInfo, createMcpHandler, type McpRequestContext } from "@modelcontextprotocol/server";
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import type { RequestAuth } from "../auth/authenticate.js";
 import type { AuthEnv } from "../http/app-env.js";
+import { onBodyEnd } from "../http/body-end.js";
 import type { TokenCallLimiter } from "../http/call-limiter.js";
 import { httpError, jsonResponse, methodNotAllowed, tooManyCalls } from "../http/errors.js";
 import type { InFlight } from "../http/in-flight.js";
-import { withoutErrorPrefix } from "../mcp/wire-errors.js";
 import type { McpServerFactory } from "./mcp-server-factory.js";
 
 export interface StreamableRoutesOptions {
   createServer: McpServerFactory;
   logger: Logger;
   maxBodyBytes: number;
+  /** Interval of SSE keep-alive comments on streamed answers; 0 disables them. */
+  keepAliveMs: number;
   /** Counts requests being answered, so shutdown can wait for them; its signal aborts them. */
   inFlight: InFlight;
   /** Per-token cap on requests running at once, shared with SSE. */
   calls: TokenCallLimiter;
+}
+
+export interface StreamableHandler {
+  handle(c: Context<AuthEnv>): Promise<Response>;
+  /** Ends what is still open (subscription streams, exchanges); called last in shutdown. */
+  close(): Promise<void>;
+}
+
+/** What our server factory needs from one request; travels in `AuthInfo.extra`. */
+interface RequestScope {
+  auth: RequestAuth;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+const SCOPE_KEY = "altinityMcpRequest";
+
+/**
+ * The SDK's pass-through auth slot carries the already-verified request to the factory. The token
+ * itself is not passed on: nothing past the auth middleware needs it.
+ */
+function authInfoFor(scope: RequestScope): AuthInfo {
+  return { token: "", clientId: "jwe", scopes: [], extra: { [SCOPE_KEY]: scope } };
+}
+
+function scopeOf(context: McpRequestContext): RequestScope {
+  const scope = context.authInfo?.extra?.[SCOPE_KEY] as RequestScope | undefined;
+  // The handler is only reached through handle(), which always sets it.
+  if (!scope) throw new Error("MCP request without an authenticated scope");
+  return scope;
 }
 
 /**
@@ -34,58 +66,77 @@ function whenAborted(signal: AbortSignal, done: AbortSignal): Promise<Response> 
 }
 
 /**
- * Streamable HTTP, stateless: every POST gets a fresh MCP server and transport, so any replica
- * behind a round-robin balancer can answer any request. Without sessions there is nothing to
- * GET (server-initiated stream) or DELETE, hence 405. Runs behind the shutdown check and the
- * auth middleware (`c.var.auth`).
+ * Streamable HTTP on the SDK's `createMcpHandler`: protocol 2026-07-28 per request (no session,
+ * `server/discover`, the `_meta` envelope, `Mcp-Method`/`Mcp-Name` validation, cache fields) and,
+ * for 2025-era clients, the SDK's stateless fallback (`initialize` answered by a fresh server, no
+ * session). Every request gets a fresh MCP server for its token, so any replica behind a
+ * round-robin balancer can answer any request. Only POST: there is no session to GET or DELETE.
+ * Runs behind the shutdown check and the auth middleware (`c.var.auth`).
  */
-export function createStreamableHandler(options: StreamableRoutesOptions) {
+export function createStreamableHandler(options: StreamableRoutesOptions): StreamableHandler {
   const { logger } = options;
+  const handler = createMcpHandler(
+    (context) => {
+      const scope = scopeOf(context);
+      return options.createServer(scope.auth, { logger: scope.logger, signal: scope.signal });
+    },
+    {
+      legacy: "stateless",
+      maxRequestBodySize: options.maxBodyBytes,
+      keepAliveMs: options.keepAliveMs,
+      // Rejected requests and transport errors: the SDK's messages quote no token (it never sees one).
+      onerror: (error) => logger.debug({ errName: error.name, err: error.message }, "MCP request rejected"),
+    },
+  );
 
-  return async function handle(c: Context<AuthEnv>): Promise<Response> {
+  async function handle(c: Context<AuthEnv>): Promise<Response> {
     if (c.req.method !== "POST") {
       return jsonResponse(methodNotAllowed("POST", "this server is stateless: only POST is supported"));
     }
     const { auth } = c.var;
+    // A subscription stream stays open for as long as the client listens: it is not a call, so it
+    // neither takes a per-token call slot nor holds up shutdown (close() ends it).
+    const listening = c.req.header("mcp-method") === "subscriptions/listen";
     const tokenKey = auth.tokenDigest?.toString("hex");
-    const release = tokenKey === undefined ? () => {} : options.calls.tryAcquire(tokenKey);
+    const release = tokenKey === undefined || listening ? () => {} : options.calls.tryAcquire(tokenKey);
     if (release === undefined) {
       logger.warn({ maxPerToken: options.calls.maxPerToken }, "concurrent call limit per token reached");
       return jsonResponse(tooManyCalls(options.calls.maxPerToken));
     }
-    try {
-      return await serve(c, auth);
-    } finally {
+    const endInFlight = listening ? () => {} : options.inFlight.begin();
+    const done = () => {
+      endInFlight();
       release();
+    };
+    try {
+      return onBodyEnd(await serve(c, auth), done);
+    } catch (error) {
+      done();
+      throw error;
     }
-  };
+  }
 
   async function serve(c: Context<AuthEnv>, auth: RequestAuth): Promise<Response> {
     // A client that hangs up aborts this signal, which cancels the running query.
     const requestSignal = c.var.requestSignal;
-    const server = options.createServer(auth, {
+    const scope: RequestScope = {
+      auth,
       logger: logger.child({ reqId: c.get("requestId") }),
       signal: requestSignal,
-    });
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-      maxRequestBodySize: options.maxBodyBytes,
-    });
-    const send = transport.send.bind(transport);
-    transport.send = (message, sendOptions) => send(withoutErrorPrefix(message), sendOptions);
-    return options.inFlight.track(async () => {
-      const settled = new AbortController();
-      try {
-        await server.connect(transport);
-        // With JSON responses the transport resolves only once every reply is ready; a cancelled
-        // call never replies, so stop waiting when the client is gone or shutdown gives up.
-        const stop = AbortSignal.any([requestSignal, options.inFlight.signal]);
-        return await Promise.race([transport.handleRequest(c.req.raw), whenAborted(stop, settled.signal)]);
-      } finally {
-        settled.abort();
-        await server.close().catch(() => {});
-      }
-    });
+    };
+    const settled = new AbortController();
+    try {
+      // The handler resolves once the answer is ready; a cancelled call never answers, so stop
+      // waiting when the client is gone or shutdown gives up.
+      const stop = AbortSignal.any([requestSignal, options.inFlight.signal]);
+      return await Promise.race([
+        handler.fetch(c.req.raw, { authInfo: authInfoFor(scope) }),
+        whenAborted(stop, settled.signal),
+      ]);
+    } finally {
+      settled.abort();
+    }
   }
+
+  return { handle, close: () => handler.close() };
 }

@@ -1,5 +1,5 @@
 import { type ClickHousePool, createClickHousePool } from "@mcp/clickhouse";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { Logger } from "pino";
 import { defaultConnection } from "../config/default-connection.js";
 import type { ServerConfig } from "../config/server-config.js";
@@ -107,16 +107,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   }
 
   async function startStdio(): Promise<RuntimeStarted> {
-    const mcp = createMcpServer({
+    const context = {
       connection: defaultConnection(config.clickhouse),
       limits: effectiveLimits(config.limits),
       pool,
       logger,
       metrics,
+      version,
+    };
+    // stdout carries the protocol and nothing else; logs go to stderr. The opening exchange picks
+    // the era (2026-07-28 via server/discover, or the 2025 initialize handshake).
+    const stdio = serveStdio(() => createMcpServer(context), {
+      onerror: (error) => logger.debug({ errName: error.name, err: error.message }, "MCP stdio error"),
     });
-    // stdout carries the protocol and nothing else; logs go to stderr.
-    await mcp.connect(new StdioServerTransport());
-    lifecycle.add("MCP stdio server", () => mcp.close());
+    lifecycle.add("MCP stdio server", () => stdio.close());
     logger.info(
       { transport: "stdio", clickhouse: `${config.clickhouse.host}:${config.clickhouse.port}` },
       "serving MCP on stdin/stdout",

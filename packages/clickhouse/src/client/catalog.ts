@@ -32,7 +32,7 @@ export async function listTables(
   const like = options.like === undefined || options.like === "" ? undefined : options.like;
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, database, like);
   const result = await query(
-    `SELECT database, name, engine, total_rows, total_bytes, comment FROM system.tables
+    `SELECT database, name, engine, total_rows, total_bytes, comment, sorting_key, partition_key FROM system.tables
        WHERE database = {database:String}${like === undefined ? "" : " AND name LIKE {like:String}"}${
          after === undefined ? "" : " AND name > {after:String}"
        }
@@ -53,6 +53,8 @@ export async function listTables(
       totalRows: row.total_rows === null ? null : String(row.total_rows),
       totalBytes: row.total_bytes === null ? null : String(row.total_bytes),
       comment: String(row.comment ?? ""),
+      sortingKey: String(row.sorting_key ?? ""),
+      partitionKey: String(row.partition_key ?? ""),
     }),
   );
   const last = tables.at(-1);

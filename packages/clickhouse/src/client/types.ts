@@ -53,6 +53,10 @@ export interface TableInfo {
   totalRows: string | null;
   totalBytes: string | null;
   comment: string;
+  /** The sorting key expression (ORDER BY of a MergeTree); empty when the engine has none. */
+  sortingKey: string;
+  /** The partition key expression; empty when the table is not partitioned. */
+  partitionKey: string;
 }
 
 export interface ColumnDescription {

@@ -1,7 +1,30 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { identifier, READ_ONLY_TOOL, tableDescriptionShape } from "../schemas.js";
 import { structured, type ToolDeps } from "../tool-runner.js";
+
+type TableDescription = z.infer<typeof tableDescriptionShape>;
+
+/** The table's header line, then one line per column: name, type, default, key membership, comment. */
+export function describeText(description: TableDescription): string {
+  const lines = [
+    `${description.database}.${description.name} (${description.engine})${description.comment ? ` -- ${description.comment}` : ""}`,
+  ];
+  for (const c of description.columns) {
+    const keys = [
+      c.inPrimaryKey && "primary key",
+      c.inSortingKey && "sorting key",
+      c.inPartitionKey && "partition key",
+    ]
+      .filter(Boolean)
+      .join(", ");
+    const dflt = c.defaultKind ? ` ${c.defaultKind} ${c.defaultExpression}` : "";
+    lines.push(
+      `${c.name} ${c.type}${dflt}${keys ? ` [${keys}]` : ""}${c.comment ? ` -- ${c.comment.replace(/\s+/g, " ")}` : ""}`,
+    );
+  }
+  return lines.join("\n");
+}
 
 /** `describe_table`: a table's engine, comment and columns. */
 export function registerDescribeTable(server: McpServer, { run }: ToolDeps): void {
@@ -14,9 +37,10 @@ export function registerDescribeTable(server: McpServer, { run }: ToolDeps): voi
       outputSchema: tableDescriptionShape,
       annotations: READ_ONLY_TOOL,
     },
-    async ({ database, table }, extra) =>
-      run("describe_table", extra.signal, async (client, signal) =>
-        structured({ ...(await client.describeTable(database, table, { signal })) }),
-      ),
+    async ({ database, table }, ctx) =>
+      run("describe_table", ctx, async (client, { signal }) => {
+        const description = await client.describeTable(database, table, { signal });
+        return structured({ ...description }, describeText(description));
+      }),
   );
 }

@@ -1,6 +1,7 @@
 import type { QueryResult } from "@mcp/clickhouse";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { plural, rowsAsTsv, statisticsLine } from "../result-text.js";
 import { columnShape, READ_ONLY_TOOL, statisticsShape, truncatedShape } from "../schemas.js";
 import { queryOptions, structured, type ToolDeps } from "../tool-runner.js";
 
@@ -39,6 +40,39 @@ function partialNote(result: QueryResult): string | undefined {
   );
 }
 
+/** The rows as TSV under a one-line summary, then what ClickHouse read, then the partial note. */
+function resultText(result: QueryResult): string {
+  const columns = result.columns.map((c) => `${c.name} ${c.type}`).join(", ");
+  const lines = [
+    `${plural(result.rowCount, "row")}${result.truncated ? " (partial)" : ""}; columns: ${columns}`,
+    rowsAsTsv(result.columns, result.rows),
+    `${statisticsLine(result.statistics)} Query id ${result.queryId}.`,
+  ];
+  const note = partialNote(result);
+  if (note) lines.push(note);
+  return lines.join("\n");
+}
+
+/**
+ * The `settings` argument: one optional property per allowed setting, each nullable, in a closed
+ * object. A free-form record cannot be converted to OpenAI's strict tool schemas (which need every
+ * property named and required); strict converters make every property required, and null then
+ * means "not set".
+ */
+const settingValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const settingsShape = z
+  .object(Object.fromEntries(ALLOWED_QUERY_SETTINGS.map((name) => [name, settingValue.optional()])))
+  .strict();
+
+/** The settings a call actually sets (null and absent mean "leave as is"). */
+function chosenSettings(settings: Record<string, unknown> | null | undefined) {
+  const chosen: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(settings ?? {})) {
+    if (value !== null && value !== undefined) chosen[name] = value as string | number | boolean;
+  }
+  return Object.keys(chosen).length > 0 ? chosen : undefined;
+}
+
 /** `execute_query`: one read-only statement, its rows as JSON, cut at the caps with a note. */
 export function registerExecuteQuery(server: McpServer, { limits, run }: ToolDeps): void {
   server.registerTool(
@@ -47,29 +81,30 @@ export function registerExecuteQuery(server: McpServer, { limits, run }: ToolDep
       title: "Run a read-only SQL query",
       description:
         "Runs one read-only ClickHouse SQL statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN) and returns " +
-        `the rows as JSON.${limits.maxRows !== undefined ? ` At most ${limits.maxRows} rows are returned.` : ""} When a cap ` +
+        `the rows.${limits.maxRows !== undefined ? ` At most ${limits.maxRows} rows are returned.` : ""} When a cap ` +
         "cuts the result, `truncated` is set and a note explains how to narrow the query. 64-bit integers and " +
         `decimals come back as strings. Optional settings: ${ALLOWED_QUERY_SETTINGS.join(", ")}.`,
       inputSchema: z
         .object({
           query: z.string().min(1).describe("One SQL statement, without a FORMAT clause"),
-          settings: z
-            .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+          settings: settingsShape
+            .nullable()
             .optional()
-            .describe(`ClickHouse settings for this query; allowed: ${ALLOWED_QUERY_SETTINGS.join(", ")}`),
+            .describe("ClickHouse settings for this query; leave out (or null) what you do not set"),
         })
         .strict(),
       outputSchema: queryOutput,
       annotations: READ_ONLY_TOOL,
     },
-    async ({ query, settings }, extra) =>
-      run("execute_query", extra.signal, async (client, signal) => {
+    async ({ query, settings }, ctx) =>
+      run("execute_query", ctx, async (client, call) => {
+        const chosen = chosenSettings(settings);
         const result = await client.executeQuery(query, {
           readOnly: true,
-          ...queryOptions(limits, signal),
+          ...queryOptions(limits, call),
           // Also what a query's own SETTINGS clause may name: the same harmless few.
           allowedSettings: ALLOWED_QUERY_SETTINGS,
-          ...(settings && { settings }),
+          ...(chosen && { settings: chosen }),
         });
         const value = {
           queryId: result.queryId,
@@ -79,7 +114,7 @@ export function registerExecuteQuery(server: McpServer, { limits, run }: ToolDep
           ...(result.truncated && { truncated: result.truncated }),
           statistics: result.statistics,
         };
-        return structured(value, partialNote(result));
+        return structured(value, resultText(result));
       }),
   );
 }

@@ -1,5 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { plural } from "../result-text.js";
 import { READ_ONLY_TOOL } from "../schemas.js";
 import { structured, type ToolDeps } from "../tool-runner.js";
 
@@ -14,9 +15,13 @@ export function registerListDatabases(server: McpServer, { run }: ToolDeps): voi
       outputSchema: z.object({ databases: z.array(z.string()) }),
       annotations: READ_ONLY_TOOL,
     },
-    async (_args, extra) =>
-      run("list_databases", extra.signal, async (client, signal) =>
-        structured({ databases: await client.listDatabases({ signal }) }),
-      ),
+    async (_args, ctx) =>
+      run("list_databases", ctx, async (client, { signal }) => {
+        const databases = await client.listDatabases({ signal });
+        return structured(
+          { databases },
+          [`${plural(databases.length, "database")}:`, ...databases].join("\n"),
+        );
+      }),
   );
 }

@@ -1,7 +1,30 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { formatBytes, plural } from "../result-text.js";
 import { identifier, READ_ONLY_TOOL, tableInfoShape } from "../schemas.js";
 import { structured, type ToolDeps } from "../tool-runner.js";
+
+type TableInfo = z.infer<typeof tableInfoShape>;
+
+/** One line per table: name, engine, size, comment; then how to get the next page. */
+function tablesText(database: string, tables: TableInfo[], nextCursor: string | undefined): string {
+  const lines = [
+    `${plural(tables.length, "table")} in ${database}${nextCursor ? " (more pages follow)" : ""}:`,
+  ];
+  for (const t of tables) {
+    const size = [
+      t.totalRows !== null && `${t.totalRows} rows`,
+      t.totalBytes !== null && formatBytes(Number(t.totalBytes)),
+      t.sortingKey && `ORDER BY ${t.sortingKey}`,
+      t.partitionKey && `PARTITION BY ${t.partitionKey}`,
+    ].filter(Boolean);
+    lines.push(
+      `${t.name} (${[t.engine, ...size].join(", ")})${t.comment ? ` -- ${t.comment.replace(/\s+/g, " ")}` : ""}`,
+    );
+  }
+  if (nextCursor) lines.push(`Next page: call list_tables again with cursor "${nextCursor}".`);
+  return lines.join("\n");
+}
 
 /** `list_tables`: one database's tables, a page at a time, optionally filtered by a LIKE pattern. */
 export function registerListTables(server: McpServer, { run }: ToolDeps): void {
@@ -29,8 +52,8 @@ export function registerListTables(server: McpServer, { run }: ToolDeps): void {
       outputSchema: z.object({ tables: z.array(tableInfoShape), nextCursor: z.string().optional() }),
       annotations: READ_ONLY_TOOL,
     },
-    async ({ database, like, cursor, limit }, extra) =>
-      run("list_tables", extra.signal, async (client, signal) => {
+    async ({ database, like, cursor, limit }, ctx) =>
+      run("list_tables", ctx, async (client, { signal }) => {
         const page = await client.listTables(database, {
           ...(like !== undefined && { like }),
           ...(cursor !== undefined && { cursor }),
@@ -39,6 +62,7 @@ export function registerListTables(server: McpServer, { run }: ToolDeps): void {
         });
         return structured(
           page.nextCursor ? { tables: page.tables, nextCursor: page.nextCursor } : { tables: page.tables },
+          tablesText(database, page.tables, page.nextCursor),
         );
       }),
   );

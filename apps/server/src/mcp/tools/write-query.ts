@@ -1,5 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { statisticsLine } from "../result-text.js";
 import { statisticsShape } from "../schemas.js";
 import { queryOptions, structured, type ToolDeps } from "../tool-runner.js";
 
@@ -23,10 +24,13 @@ export function registerWriteQuery(server: McpServer, { limits, run }: ToolDeps)
         openWorldHint: false,
       },
     },
-    async ({ query }, extra) =>
-      run("write_query", extra.signal, async (client, signal) => {
-        const result = await client.executeQuery(query, { readOnly: false, ...queryOptions(limits, signal) });
-        return structured({ queryId: result.queryId, statistics: result.statistics });
+    async ({ query }, ctx) =>
+      run("write_query", ctx, async (client, call) => {
+        const result = await client.executeQuery(query, { readOnly: false, ...queryOptions(limits, call) });
+        return structured(
+          { queryId: result.queryId, statistics: result.statistics },
+          `The statement ran. ${statisticsLine(result.statistics)} Query id ${result.queryId}.`,
+        );
       }),
   );
 }
