@@ -1,3 +1,4 @@
+import type { ClientKind } from "../mcp-clients.js";
 import type { LatencyResult, ThroughputResult } from "../measure.js";
 
 export const QUERIES = {
@@ -11,18 +12,18 @@ export type QueryName = keyof typeof QUERIES;
 
 /** ClickHouse directly (`plain`) or through the test harness's TLS proxy (`tls`). */
 export type Endpoint = "plain" | "tls";
-/** The servers the scenario starts: the thin SDK server, our binary, and the bench host with either pool. */
+/** The servers the scenario starts: the thin v2 SDK server, our binary, and the bench host with either pool. */
 export type ServerName = "thin" | "binary" | "hostPool" | "hostReference";
 
 /**
  * One variant: `raw`, a warm @clickhouse/client; `pool`, in-process without MCP, the reference
  * strategy through our pool code; `fresh`, in-process without MCP, a new @clickhouse/client + ping +
- * query + close on every call; `mcp`, an MCP client of a server, on `/mcp` without `token`, else on
- * `/<token>/mcp` (or `/<token>/sse`).
+ * query + close on every call; `mcp`, an MCP client of a server (`client`: see `ClientKind`), on
+ * `/mcp` without `token`, else on `/<token>/mcp` (or `/<token>/sse`).
  */
 export type VariantRow = { name: string; what: string } & (
   | { via: "raw" | "pool" | "fresh"; to: Endpoint }
-  | { via: "mcp"; server: ServerName; transport: "http" | "sse"; token?: "plain" | "native" | "tls" }
+  | { via: "mcp"; server: ServerName; client: ClientKind; token?: "plain" | "native" | "tls" }
 );
 
 /** Every variant, in report order. */
@@ -30,17 +31,24 @@ export const VARIANTS: readonly VariantRow[] = [
   { name: "a", what: "(a) raw @clickhouse/client, warm", via: "raw", to: "plain" },
   {
     name: "d",
-    what: "(d) thinnest SDK server, Streamable HTTP",
+    what: "(d) thinnest v2 SDK server (createMcpHandler), Streamable HTTP, v2 client",
     via: "mcp",
     server: "thin",
-    transport: "http",
+    client: "http",
+  },
+  {
+    name: "d.2025",
+    what: "(d) the same server's stateless 2025 fallback, Streamable HTTP, v1 client (initialize)",
+    via: "mcp",
+    server: "thin",
+    client: "http-2025",
   },
   {
     name: "b.http",
     what: "(b) our server, Streamable HTTP",
     via: "mcp",
     server: "binary",
-    transport: "http",
+    client: "http",
     token: "plain",
   },
   // The same user and database over the native protocol (issue #8): the server's tcp driver.
@@ -49,15 +57,15 @@ export const VARIANTS: readonly VariantRow[] = [
     what: "(b) our server, Streamable HTTP, native protocol to ClickHouse",
     via: "mcp",
     server: "binary",
-    transport: "http",
+    client: "http",
     token: "native",
   },
   {
     name: "b.sse",
-    what: "(b) our server, SSE",
+    what: "(b) our server, SSE, v1 client",
     via: "mcp",
     server: "binary",
-    transport: "sse",
+    client: "sse",
     token: "plain",
   },
   {
@@ -65,7 +73,7 @@ export const VARIANTS: readonly VariantRow[] = [
     what: "(b) control: our runtime (createRuntime) in the bench host, real pool, Streamable HTTP",
     via: "mcp",
     server: "hostPool",
-    transport: "http",
+    client: "http",
     token: "plain",
   },
   {
@@ -73,7 +81,7 @@ export const VARIANTS: readonly VariantRow[] = [
     what: "(c) our app, reference strategy (new client + ping + query + close), Streamable HTTP",
     via: "mcp",
     server: "hostReference",
-    transport: "http",
+    client: "http",
     token: "plain",
   },
   {
@@ -94,7 +102,7 @@ export const VARIANTS: readonly VariantRow[] = [
     what: "(b) our server, Streamable HTTP, TLS to ClickHouse",
     via: "mcp",
     server: "binary",
-    transport: "http",
+    client: "http",
     token: "tls",
   },
   {
@@ -102,7 +110,7 @@ export const VARIANTS: readonly VariantRow[] = [
     what: "(c) our app, reference strategy, Streamable HTTP, TLS to ClickHouse",
     via: "mcp",
     server: "hostReference",
-    transport: "http",
+    client: "http",
     token: "tls",
   },
   {
@@ -122,7 +130,15 @@ export const VARIANTS: readonly VariantRow[] = [
 /** Ratios of two variants' latencies: `key` names them in the data, `label` in the report. */
 export const RATIOS: readonly { key: string; label: string; top: string; bottom: string }[] = [
   { key: "(b)/(d) http", label: "(b)/(d) Streamable HTTP", top: "b.http", bottom: "d" },
-  { key: "(b)/(d) sse", label: "(b)/(d) SSE", top: "b.sse", bottom: "d" },
+  // No SSE floor exists (the v2 SDK serves no legacy SSE): SSE is held against the floor in the same
+  // era and with the same v1 client, over Streamable HTTP.
+  { key: "(b)/(d) sse", label: "(b)/(d) SSE (floor: d.2025)", top: "b.sse", bottom: "d.2025" },
+  {
+    key: "(d) 2025/current",
+    label: "floor: d.2025 / d (the 2025 fallback against the current protocol)",
+    top: "d.2025",
+    bottom: "d",
+  },
   { key: "(b)/(a) http", label: "(b)/(a) Streamable HTTP", top: "b.http", bottom: "a" },
   {
     key: "native/http",
@@ -154,6 +170,8 @@ export interface OneQueryData {
   /** The same ratio block by block (the two medians of one block were measured minutes apart at most). */
   blockRatios: Record<string, { min: number; median: number; max: number } | undefined>;
   skipped: Record<string, string>;
+  /** The protocol revision each MCP variant's client negotiated. */
+  protocols: Record<string, string>;
 }
 
 /** Median latency of one variant for one query (ms), if it ran. */

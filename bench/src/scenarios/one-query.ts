@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import type { ConnectionClaims } from "@mcp/jwe";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { answerRows, CALL_TIMEOUT_MS, connectClient, executeQuery } from "../mcp-clients.js";
 import {
   errorText,
@@ -115,6 +114,8 @@ export async function runOneQueryScenario(
   };
   const endpoint = (to: Endpoint): { url: string; ca?: Buffer } =>
     to === "tls" ? { url: need(proxy, "TLS proxy").url, ca } : { url: env.clickhouse.url };
+  /** The protocol revision each MCP variant's client negotiated. */
+  const protocols = new Map<string, string>();
   /** Builds a variant's call once; throwing marks it skipped with the reason. */
   const prepare = async (variant: VariantRow): Promise<Prepared> => {
     switch (variant.via) {
@@ -157,9 +158,10 @@ export async function runOneQueryScenario(
         const [server, what] = servers[variant.server];
         const base = need(server, what).url;
         const path = variant.token
-          ? `/${tokens[variant.token]()}/${variant.transport === "sse" ? "sse" : "mcp"}`
+          ? `/${tokens[variant.token]()}/${variant.client === "sse" ? "sse" : "mcp"}`
           : "/mcp";
-        const client: Client = await connectClient(`${base}${path}`, variant.transport);
+        const client = await connectClient(`${base}${path}`, variant.client);
+        protocols.set(variant.name, client.protocolVersion);
         return {
           run: async (sql: string) => answerRows(await executeQuery(client, sql)).length,
           close: () => client.close(),
@@ -232,6 +234,7 @@ export async function runOneQueryScenario(
     ratios: {},
     blockRatios: {},
     skipped: Object.fromEntries(skipped),
+    protocols: Object.fromEntries(protocols),
   };
   for (const query of Object.keys(QUERIES) as QueryName[]) {
     for (const { key, top, bottom } of RATIOS) {
