@@ -226,15 +226,21 @@ describe("streaming", () => {
 
   it("reports progress", async () => {
     const increments: number[] = [];
+    const totals: number[] = [];
     const result = await connection.query(
       `SELECT count() FROM ${FIXTURE_TABLES.big} WHERE NOT ignore(label)`,
       {
-        onProgress: (progress) => increments.push(progress.readRows),
+        onProgress: (progress, sums) => {
+          increments.push(progress.readRows);
+          totals.push(sums.readRows);
+        },
       },
     );
     await result.collect();
     expect(increments.reduce((a, b) => a + b, 0)).toBe(result.progress.readRows);
     expect(result.progress.readRows).toBeGreaterThan(0);
+    // Each call's totals are the sums of the increments up to and including it.
+    expect(totals).toEqual(increments.map((_, i) => increments.slice(0, i + 1).reduce((a, b) => a + b, 0)));
   });
 });
 

@@ -68,8 +68,11 @@ export interface NativeQueryOptions {
    * `"inf"`, `"-inf"`, as JSON formats print them with `output_format_json_quote_denormals=1`).
    */
   nonFiniteFloats?: "null" | "text";
-  /** Called with each Progress packet (increments, as the server sends them). */
-  onProgress?: (progress: Progress) => void;
+  /**
+   * Called with each Progress packet: `progress` holds its increments, as the server sends them;
+   * `totals` the sums so far for this query (a copy, equal to the result's `progress` then).
+   */
+  onProgress?: (progress: Progress, totals: Readonly<Progress>) => void;
   /**
    * Asked before each block is read: how many more bytes of rows the caller will keep, a row
    * counted as its values' compact JSON plus a newline (`JSON.stringify(row).length + 1` in

@@ -26,7 +26,7 @@ export interface QueryResultOptions {
   signal?: AbortSignal;
   /** Sends the empty Data block that ends INSERT data. */
   endInsertData: () => void;
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Progress, totals: Readonly<Progress>) => void;
   cancelTimeoutMs: number;
   /** See NativeQueryOptions.byteBudget. */
   byteBudget?: () => number;
@@ -216,7 +216,7 @@ export class QueryResultReader implements NativeQueryResult {
           for (const key of Object.keys(this.progress) as (keyof Progress)[]) {
             this.progress[key] += message.progress[key];
           }
-          this.options.onProgress?.(message.progress);
+          this.options.onProgress?.(message.progress, { ...this.progress });
           break;
         case "profile-info":
           this.profileInfo = message.profileInfo;
