@@ -7,6 +7,7 @@ export type {
   ListTablesOptions,
   PooledClient,
   QueryOptions,
+  QueryProgress,
   QueryResult,
   TableDescription,
   TableInfo,

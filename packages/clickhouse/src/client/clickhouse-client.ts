@@ -7,6 +7,7 @@ import { NativeDriver } from "../drivers/native/native-driver.js";
 import { DatabaseError } from "../errors/database-error.js";
 import type { ErrorContext } from "../errors/map-error.js";
 import { describeTable, listDatabases, listTables } from "./catalog.js";
+import { ProgressReporter } from "./progress-reporter.js";
 import { checkQuery, checkQueryOptions, querySettings } from "./query-policy.js";
 import {
   isSettingRefusedByProfile,
@@ -101,13 +102,20 @@ export class ClickHouseClient implements PooledClient {
     checkQueryOptions(options);
     if (options.signal?.aborted) throw cancelledError();
     const analysis = checkQuery(sql, options);
-    return this.run({
-      query: analysis.statement,
-      kind: analysis.kind,
-      readOnly: options.readOnly,
-      queryId: options.queryId ?? randomUUID(),
-      ...pick(options, ["maxRows", "maxBytes", "maxExecutionTime", "maxMemoryUsage", "signal", "settings"]),
-    });
+    // One reporter for the whole call, so that a retry (see `run`) cannot report less.
+    const progress = options.onProgress && new ProgressReporter(options.onProgress);
+    try {
+      return await this.run({
+        query: analysis.statement,
+        kind: analysis.kind,
+        readOnly: options.readOnly,
+        queryId: options.queryId ?? randomUUID(),
+        ...pick(options, ["maxRows", "maxBytes", "maxExecutionTime", "maxMemoryUsage", "signal", "settings"]),
+        ...(progress && { onProgress: progress.update }),
+      });
+    } finally {
+      progress?.stop();
+    }
   }
 
   listDatabases(options: { signal?: AbortSignal } = {}): Promise<string[]> {

@@ -29,6 +29,9 @@ export function checkQueryOptions(options: QueryOptions): void {
   if (options.maxExecutionTime !== undefined && !(options.maxExecutionTime > 0)) {
     throw new TypeError("maxExecutionTime must be a positive number of seconds");
   }
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new TypeError("onProgress must be a function");
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Driver, DriverResponse, SettingValue } from "../drivers/driver.js";
+import type { Driver, DriverResponse, ProgressTotals, SettingValue } from "../drivers/driver.js";
 import { DatabaseError } from "../errors/database-error.js";
 import { RowCollector } from "./row-collector.js";
 import type { QueryResult } from "./types.js";
@@ -20,6 +20,8 @@ export interface QueryRun {
   queryId: string;
   settings?: Record<string, SettingValue>;
   params?: Record<string, unknown>;
+  /** Only when the caller wants progress (see progress-reporter.ts). */
+  onProgress?: (totals: ProgressTotals) => void;
 }
 
 // The server's own max_execution_time normally fires first; the client deadline is the backstop
@@ -77,6 +79,7 @@ export async function runQuery(
         signal: controller.signal,
         rows,
         ...(run.params && { params: run.params }),
+        ...(run.onProgress && { onProgress: run.onProgress }),
       });
     } catch (error) {
       if (aborted) {

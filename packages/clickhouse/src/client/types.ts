@@ -29,6 +29,27 @@ export interface QueryOptions {
    * clause may name. Default: none.
    */
   allowedSettings?: readonly string[];
+  /**
+   * Called while the query runs with its progress so far: at most about four times a second,
+   * only when more rows have been read than at the previous call, never after the returned
+   * promise settles, maybe never (a short query, or, over HTTP, a user who may not read
+   * `system.processes`). What it throws is ignored. See QueryProgress.
+   */
+  onProgress?: (progress: QueryProgress) => void;
+}
+
+/**
+ * A running query's progress, cumulative since it started. Over the native protocol it comes
+ * from the server's Progress packets; over HTTP from polling `system.processes` on another
+ * pooled connection.
+ */
+export interface QueryProgress {
+  rowsRead: number;
+  bytesRead: number;
+  /** ClickHouse's estimate of the rows the query will read, when it has one; it may grow. */
+  totalRowsToRead?: number;
+  /** Since `executeQuery` was called. */
+  elapsedMs: number;
 }
 
 export interface QueryResult {

@@ -18,6 +18,19 @@ export interface DriverRequest {
   signal: AbortSignal;
   /** Receives the columns, then each row's values; asks the driver to stop at a cap. */
   rows: RowCollector;
+  /**
+   * Only when the caller wants progress: takes the query's totals so far, as often as the driver
+   * learns them, until `execute` settles. Never throws.
+   */
+  onProgress?: (totals: ProgressTotals) => void;
+}
+
+/** What a running query has read so far, as the driver knows it (not increments). */
+export interface ProgressTotals {
+  rowsRead: number;
+  bytesRead: number;
+  /** ClickHouse's estimate; 0 when it has none. */
+  totalRowsToRead: number;
 }
 
 export interface DriverResponse {

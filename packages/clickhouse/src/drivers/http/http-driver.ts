@@ -26,6 +26,8 @@ import {
   KILL_TIMEOUT_MS,
   type SettingValue,
 } from "../driver.js";
+import { readProcessProgress } from "./process-progress.js";
+import { startProgressPolling } from "./progress-poller.js";
 import { ResultReader } from "./result-reader.js";
 
 const FORMAT = "JSONCompactEachRowWithNamesAndTypes";
@@ -86,6 +88,21 @@ export class HttpDriver implements Driver {
   }
 
   async execute(request: DriverRequest): Promise<DriverResponse> {
+    const { onProgress } = request;
+    const poller =
+      onProgress &&
+      startProgressPolling(
+        (poll, signal) => readProcessProgress(this.client, request.queryId, poll, signal),
+        onProgress,
+      );
+    try {
+      return await this.executeOnce(request);
+    } finally {
+      await poller?.stop();
+    }
+  }
+
+  private async executeOnce(request: DriverRequest): Promise<DriverResponse> {
     let response: Awaited<ReturnType<ClickHouseClient["exec"]>>;
     try {
       response = await this.client.exec({

@@ -5,6 +5,7 @@ import {
   createPool,
   type JsonValue,
   type Pool,
+  type Progress,
   type QueryParamValue,
 } from "@mcp/clickhouse-native";
 import type { RowCollector } from "../../client/row-collector.js";
@@ -19,6 +20,7 @@ import {
   JSON_SETTINGS,
   KILL_SQL,
   KILL_TIMEOUT_MS,
+  type ProgressTotals,
 } from "../driver.js";
 import { parseJsonLossless } from "../lossless-json.js";
 import { queryWithCasts } from "./cast-unsupported.js";
@@ -82,6 +84,7 @@ export class NativeDriver implements Driver {
         // Rows that cannot fit in what the collector still takes are never decoded: a huge row or
         // value is read past as it arrives instead of being buffered.
         byteBudget: () => request.rows.remainingBytes,
+        ...(request.onProgress && { onProgress: progressListener(request.onProgress) }),
       });
       const columns = result.columns.map((column) => ({
         name: column.name,
@@ -135,6 +138,22 @@ export class NativeDriver implements Driver {
       // Best effort: the Cancel packet has already stopped the query.
     }
   }
+}
+
+/**
+ * The server sends a Progress packet every `interactive_delay` (100 ms by default) while the
+ * query runs: live progress without another query. The totals are per run, so a run with casts
+ * (cast-unsupported.ts) starts again from zero; the client's reporter never reports less.
+ */
+function progressListener(
+  onProgress: (totals: ProgressTotals) => void,
+): (increment: Progress, totals: Readonly<Progress>) => void {
+  return (_increment, totals) =>
+    onProgress({
+      rowsRead: totals.readRows,
+      bytesRead: totals.readBytes,
+      totalRowsToRead: totals.totalRowsToRead,
+    });
 }
 
 /** Pushes a block's rows; true when the collector has cut the result. */
