@@ -13,7 +13,7 @@ export function isLoopbackHost(host: string): boolean {
   if (isIPv6(bare)) {
     if (bare === "::1" || bare === "0:0:0:0:0:0:0:1") return true;
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
-    return mapped?.[1] !== undefined && mapped[1].startsWith("127.");
+    return mapped?.[1]?.startsWith("127.") === true;
   }
   return false;
 }

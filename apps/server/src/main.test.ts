@@ -430,6 +430,9 @@ describe("graceful shutdown", () => {
     server.child.kill("SIGTERM");
     expect(await server.exited).toEqual({ code: 1, signal: null });
     expect(server.logs().map((l) => l.msg)).toContain("second signal, exiting now");
+    // The answer was streamed (SSE) and the stream was cut: the client would wait out its request
+    // timeout hoping to resume it, so closing it is what settles the call.
+    await client.close();
     await call;
   });
 });

@@ -276,6 +276,11 @@ export function textOf(result: unknown): string {
     .join("\n");
 }
 
+/** A tool result's structured content as JSON text, for checking the data a call returned. */
+export function structuredOf(result: unknown): string {
+  return JSON.stringify((result as { structuredContent?: unknown }).structuredContent ?? null);
+}
+
 /** Polls `check` until it holds (behaviour, not timing: the bound only stops a hung test). */
 export async function eventually(
   check: () => boolean | Promise<boolean>,

@@ -380,6 +380,24 @@ export async function postMcp(
   });
 }
 
+/**
+ * The JSON-RPC reply of a Streamable HTTP exchange, whichever form it took: a JSON body, or an SSE
+ * stream (the 2025-era stateless answer) whose last `message` event is the reply.
+ */
+export async function mcpReply(response: Response): Promise<JsonRpcResponse> {
+  const text = await response.text();
+  if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    return JSON.parse(text) as JsonRpcResponse;
+  }
+  const data = text
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => line.slice("data: ".length));
+  const last = data.at(-1);
+  if (last === undefined) throw new Error(`no message in the SSE answer (${response.status})`);
+  return JSON.parse(last) as JsonRpcResponse;
+}
+
 export function toolText(response: JsonRpcResponse): string {
   return (response.result?.content ?? []).map((c) => c.text ?? "").join("\n");
 }

@@ -17,6 +17,7 @@ import {
   markSensitive,
   mcpUrl,
   startTestServer,
+  structuredOf,
   type TestServer,
   textOf,
 } from "../../src/test-support/http-fixture.js";
@@ -113,7 +114,7 @@ describe("ClickHouse stopped mid-load", () => {
                 { timeout: 30_000 },
               );
               text = textOf(result);
-              ok = result.isError !== true && text.includes(`"n":"${ROWS}"`);
+              ok = result.isError !== true && structuredOf(result).includes(`"n":"${ROWS}"`);
             } catch (error) {
               text = `protocol error: ${String(error)}`;
             }

@@ -13,6 +13,7 @@ import {
   harnessClaims,
   markSensitive,
   mcpUrl,
+  structuredOf,
   textOf,
 } from "../../src/test-support/http-fixture.js";
 import {
@@ -129,7 +130,8 @@ describe("a client that never reads its SSE stream", () => {
             arguments: { query: "SELECT 42 AS answer" },
           });
           healthyCalls++;
-          if (result.isError || !textOf(result).includes('"answer":42')) healthyFailures.push(textOf(result));
+          if (result.isError || !structuredOf(result).includes('"answer":42'))
+            healthyFailures.push(textOf(result));
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       })();
@@ -253,6 +255,9 @@ describe("SIGTERM during load", () => {
         () => settled.filter((s) => s.outcome === "ok").length >= CLIENTS * 2,
         "load is running",
       );
+      // The clients run in step and the condition above is met as a round of slow calls ends: let
+      // the next round start, so that slow calls are running when the signal comes.
+      await new Promise((resolve) => setTimeout(resolve, 300));
       const inFlightAtSigterm = CLIENTS;
       sigtermAt = Date.now();
       server.child.kill("SIGTERM");
@@ -373,7 +378,7 @@ describe("slow requests (slowloris)", () => {
         "the stream outlives the timeout",
       );
       const call = await sse.callTool({ name: "execute_query", arguments: { query: "SELECT 7 AS seven" } });
-      expect(textOf(call)).toContain('"seven":7');
+      expect(structuredOf(call)).toContain('"seven":7');
       await sse.close();
 
       server.child.kill("SIGTERM");

@@ -203,7 +203,7 @@ describe("table functions and SETTINGS in read-only calls", () => {
     // The server's own limits still reach readonly=2 users, who can no longer lift them.
     for (const caller of readonly2) {
       const result = await run(caller.client, "SELECT toString(getSetting('max_execution_time')) AS t");
-      expect(result.text, caller.what).toContain(`"rows":[{"t":"60"}]`);
+      expect(result.text, caller.what).toContain("\nt\n60\n");
     }
   }, 60_000);
 

@@ -15,6 +15,7 @@ import {
   ClientTexts,
   expectNoSecrets,
   type JsonRpcResponse,
+  mcpReply,
   postMcp,
   RawSseSession,
   reportFigures,
@@ -165,7 +166,7 @@ async function runTenant(
           response = await sse.request(message);
         } else {
           const answer = await postMcp(url, message, headers);
-          response = (await answer.json()) as JsonRpcResponse;
+          response = await mcpReply(answer);
         }
         if (response.id !== id) {
           result.wrong.push(`asked ${id}, answered ${String(response.id)}`);

@@ -17,8 +17,8 @@ import {
   markSensitive,
   mcpUrl,
   startTestServer,
+  structuredOf,
   type TestServer,
-  textOf,
 } from "../../src/test-support/http-fixture.js";
 import {
   boundedLoop,
@@ -621,7 +621,7 @@ describe("token fuzzing", () => {
         name: "execute_query",
         arguments: { query: "SELECT 1 AS one" },
       });
-      expect(textOf(result)).toContain('"one":1');
+      expect(structuredOf(result)).toContain('"one":1');
 
       reportFigures("token fuzzing", {
         seed: SEED,
