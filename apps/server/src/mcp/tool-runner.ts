@@ -2,6 +2,7 @@ import type { PooledClient } from "@mcp/clickhouse";
 import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
 import type { EffectiveLimits } from "./effective-limits.js";
 import { callSignal, type McpContext } from "./mcp-context.js";
+import { progressReporter } from "./progress.js";
 import { toolErrorResult } from "./tool-errors.js";
 
 /** What a tool body gets besides its pooled client. */
@@ -69,10 +70,14 @@ export function createToolRunner(ctx: McpContext): ToolRunner {
   };
 }
 
-/** The query options of a call: the limits that are set, and the call's signal. */
+/**
+ * The query options of a call: the limits that are set, the call's signal, and progress reports
+ * when the client asked for them.
+ */
 export function queryOptions(limits: EffectiveLimits, call: ToolCall) {
   const { readOnly: _readOnly, ...caps } = limits;
-  return { ...caps, signal: call.signal };
+  const onProgress = progressReporter(call.request);
+  return { ...caps, signal: call.signal, ...(onProgress && { onProgress }) };
 }
 
 /** A tool result: `value` as structured content, and `text` (see result-text.ts) for the model. */
