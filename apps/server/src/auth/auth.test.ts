@@ -1,6 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { mintToken } from "@mcp/jwe";
 import { harness } from "@mcp/test-harness";
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from "@modelcontextprotocol/client";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -175,6 +179,32 @@ describe("every way a token is refused, on both transports, before any stream op
     const token = await small.mint();
     await expect401(await openSse(`${small.url}/${token}/sse`), /too large/);
     await expect401(await postMcp(`${small.url}/mcp`, { "X-Altinity-MCP-Key": token }), /too large/);
+  });
+
+  it("each SDK client surfaces a refused token as 401, with the reason where the client shows the body", async () => {
+    const expired = await server.mint(undefined, { expiresIn: 60 });
+    server.clock.advance(3600);
+    try {
+      // v1 over Streamable HTTP (2025-11-25) shows the body.
+      const http = await connectClient("http", `${server.url}/${expired}/mcp`).catch((e: Error) => e);
+      expect(String(http)).toContain('"error_description":"token expired"');
+      // v2 pinned to 2026-07-28: a typed 401 carrying the body; never taken for a 2025-only server.
+      const modern = new ModernClient(
+        { name: "t", version: "1" },
+        { versionNegotiation: { mode: { pin: "2026-07-28" } } },
+      );
+      const v2 = await modern
+        .connect(new ModernTransport(new URL(`${server.url}/${expired}/mcp`)))
+        .catch((e: unknown) => e);
+      expect(v2).toMatchObject({ code: "CLIENT_HTTP_AUTHENTICATION", data: { status: 401 } });
+      expect((v2 as { data: { text: string } }).data.text).toContain('"error_description":"token expired"');
+      // v1 over SSE reports the status only; the same reason is in the body it did not show.
+      const sse = await connectClient("sse", `${server.url}/${expired}/sse`).catch((e: Error) => e);
+      expect(String(sse)).toMatch(/401/);
+      await expect401(await openSse(`${server.url}/${expired}/sse`), /token expired/);
+    } finally {
+      server.clock.advance(-3600);
+    }
   });
 
   it("the SDK clients fail to connect with a bad token", async () => {

@@ -4,26 +4,22 @@ import { FIXTURE_TABLES } from "@mcp/test-harness";
 import { Client as ModernClient, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { mcpToFunctionTool } from "@openai/agents-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   connectClient,
   mcpUrl,
-  sensitiveValues,
-  startTestServer,
   type TestServer,
   type TransportKind,
+  useTestServers,
 } from "../test-support/http-fixture.js";
 
 let server: TestServer;
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
+// Closed after the file, and its logs checked for every token and secret in play.
+const startServer = useTestServers();
 
-afterAll(async () => {
-  await server.close();
-  const logs = server.logText();
-  for (const value of sensitiveValues()) expect(logs).not.toContain(value);
+beforeAll(async () => {
+  server = await startServer();
 });
 
 // About two seconds over several blocks (10 µs a row, 200,000 rows), so ClickHouse reports

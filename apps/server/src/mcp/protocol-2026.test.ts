@@ -9,20 +9,17 @@ import {
   CLIENT_INFO_META_KEY,
   PROTOCOL_VERSION_META_KEY,
 } from "@modelcontextprotocol/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sensitiveValues, startTestServer, type TestServer } from "../test-support/http-fixture.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type TestServer, useTestServers } from "../test-support/http-fixture.js";
 
 const MODERN = "2026-07-28";
 let server: TestServer;
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
+// Closed after the file, and its logs checked for every token and secret in play.
+const startServer = useTestServers();
 
-afterAll(async () => {
-  await server.close();
-  const logs = server.logText();
-  for (const value of sensitiveValues()) expect(logs).not.toContain(value);
+beforeAll(async () => {
+  server = await startServer();
 });
 
 /** A v2 client pinned to 2026-07-28: it never falls back to the 2025 handshake. */

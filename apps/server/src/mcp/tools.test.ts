@@ -1,27 +1,23 @@
 import { FIXTURE_TABLES, harness, useTestDatabase } from "@mcp/test-harness";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   connectClient,
   eventually,
   harnessClaims,
   mcpUrl,
-  sensitiveValues,
-  startTestServer,
   type TestServer,
   type TransportKind,
+  useTestServers,
 } from "../test-support/http-fixture.js";
 
 let server: TestServer;
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
+// Closed after the file, and its logs checked for every token and secret in play.
+const startServer = useTestServers();
 
-afterAll(async () => {
-  await server.close();
-  const logs = server.logText();
-  for (const value of sensitiveValues()) expect(logs).not.toContain(value);
+beforeAll(async () => {
+  server = await startServer();
 });
 
 const kinds: TransportKind[] = ["sse", "http"];
@@ -306,7 +302,7 @@ describe.each(kinds)("MCP over %s", (kind) => {
 
 describe("server-wide read-only", () => {
   it("hides write_query when the server is read-only whatever the token says", async () => {
-    await using readOnly = await startTestServer({ limits: { readOnly: true } });
+    await using readOnly = await startServer({ limits: { readOnly: true } });
     const token = await readOnly.mint({ ...harnessClaims(), read_only: false });
     await using client = await connectClient("http", mcpUrl(readOnly.url, "http", token));
     const { tools } = await client.listTools();
