@@ -4,12 +4,9 @@ import { CACHE_HINTS } from "./cache-hints.js";
 import type { McpContext } from "./mcp-context.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSchemaResource, registerTableResource } from "./resources.js";
-import { createToolRunner, type ToolDeps } from "./tool-runner.js";
-import { registerDescribeTable } from "./tools/describe-table.js";
-import { registerExecuteQuery } from "./tools/execute-query.js";
-import { registerListDatabases } from "./tools/list-databases.js";
-import { registerListTables } from "./tools/list-tables.js";
-import { registerWriteQuery } from "./tools/write-query.js";
+import type { AnyToolDefinition } from "./tool-definition.js";
+import { createToolRunner, mcpInvocation, type ToolRunner } from "./tool-runner.js";
+import { builtInTools } from "./tools/index.js";
 
 export type { EffectiveLimits } from "./effective-limits.js";
 export type { McpContext } from "./mcp-context.js";
@@ -56,14 +53,25 @@ export function createMcpServer(ctx: McpContext): McpServer {
     },
   );
 
-  const tools: ToolDeps = { limits, run: createToolRunner(ctx) };
-  registerExecuteQuery(server, tools);
-  if (!limits.readOnly) registerWriteQuery(server, tools);
-  registerListDatabases(server, tools);
-  registerListTables(server, tools);
-  registerDescribeTable(server, tools);
+  const run = createToolRunner(ctx);
+  for (const tool of builtInTools(limits)) registerTool(server, tool, run);
   registerSchemaResource(server, ctx);
   registerTableResource(server, ctx);
   registerPrompts(server, ctx);
   return server;
+}
+
+/** One tool on an MCP server: the SDK validates the arguments against its schema, the runner runs it. */
+function registerTool(server: McpServer, tool: AnyToolDefinition, run: ToolRunner): void {
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: tool.inputSchema,
+      outputSchema: tool.outputSchema,
+      annotations: tool.annotations,
+    },
+    (args, request) => run(tool, args, mcpInvocation(request)),
+  );
 }

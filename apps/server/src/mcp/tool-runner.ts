@@ -1,16 +1,14 @@
-import type { PooledClient } from "@mcp/clickhouse";
 import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
 import type { EffectiveLimits } from "./effective-limits.js";
 import { callSignal, type McpContext } from "./mcp-context.js";
 import { progressReporter } from "./progress.js";
+import type { AnyToolDefinition, ToolCall } from "./tool-definition.js";
 import { toolErrorResult } from "./tool-errors.js";
 
-/** What a tool body gets besides its pooled client. */
-export interface ToolCall {
-  /** Aborts when the client cancels the call, the transport closes, or the server's context aborts. */
-  signal: AbortSignal;
-  /** The SDK's context of the request (progress token, log level, envelope). */
-  request: ServerContext;
+/** How one call reached the tool: its signal, progress when asked for, and the caller's log channel. */
+export interface Invocation extends ToolCall {
+  /** Messages for whoever watches the caller (MCP client logging); best effort. */
+  log?: (level: "warning" | "error", text: string) => void;
 }
 
 /**
@@ -18,69 +16,68 @@ export interface ToolCall {
  * metrics and error mapping.
  */
 export type ToolRunner = (
-  tool: string,
-  request: ServerContext,
-  fn: (client: PooledClient, call: ToolCall) => Promise<CallToolResult>,
+  tool: AnyToolDefinition,
+  args: unknown,
+  invocation: Invocation,
 ) => Promise<CallToolResult>;
-
-/** What a tool registers with: its limits and the runner. */
-export interface ToolDeps {
-  limits: EffectiveLimits;
-  run: ToolRunner;
-}
-
-/**
- * A `notifications/message` for the client, when it asked for that level. Best effort: logging is
- * an aid for whoever watches the client (deprecated in 2026-07-28), never a reason to fail a call.
- */
-function logToClient(request: ServerContext, level: "warning" | "error", data: string): void {
-  request.mcpReq.log(level, data, "clickhouse").catch(() => {});
-}
 
 export function createToolRunner(ctx: McpContext): ToolRunner {
   const { pool, connection, logger, metrics } = ctx;
-  return async (tool, request, fn) => {
+  return async (tool, args, invocation) => {
     const started = performance.now();
-    const signal = callSignal(ctx, request.mcpReq.signal);
+    const signal = callSignal(ctx, invocation.signal);
+    const call: ToolCall = { signal, ...(invocation.onProgress && { onProgress: invocation.onProgress }) };
     const seconds = () => (performance.now() - started) / 1000;
     try {
-      const result = await pool.withClient(connection, (client) => fn(client, { signal, request }));
+      const result = await pool.withClient(connection, (client) => tool.run(client, args, call));
       const durationMs = Math.round(seconds() * 1000);
-      metrics.recordToolCall(tool, "ok", seconds());
+      metrics.recordToolCall(tool.name, "ok", seconds());
       const truncated = (
         result.structuredContent as { truncated?: { reason: string; limit: number } } | undefined
       )?.truncated;
-      logger.info({ tool, outcome: "ok", durationMs, ...(truncated && { partial: true }) }, "tool call");
+      logger.info(
+        { tool: tool.name, outcome: "ok", durationMs, ...(truncated && { partial: true }) },
+        "tool call",
+      );
       if (truncated) {
-        logToClient(
-          request,
+        invocation.log?.(
           "warning",
-          `${tool}: the result was cut at the ${truncated.reason} cap of ${truncated.limit}`,
+          `${tool.name}: the result was cut at the ${truncated.reason} cap of ${truncated.limit}`,
         );
       }
       return result;
     } catch (error) {
       const mapped = toolErrorResult(error, signal);
       const durationMs = Math.round(seconds() * 1000);
-      metrics.recordToolCall(tool, mapped.outcome, seconds());
-      logger.info({ tool, outcome: mapped.outcome, durationMs, ...mapped.log }, "tool call");
-      if (mapped.outcome !== "cancelled") logToClient(request, "error", `${tool}: ${mapped.text}`);
+      metrics.recordToolCall(tool.name, mapped.outcome, seconds());
+      logger.info({ tool: tool.name, outcome: mapped.outcome, durationMs, ...mapped.log }, "tool call");
+      if (mapped.outcome !== "cancelled") invocation.log?.("error", `${tool.name}: ${mapped.text}`);
       return mapped.result;
     }
   };
 }
 
 /**
+ * The invocation of an MCP request: the SDK's signal, progress when the request carries a progress
+ * token, and `notifications/message` at the level the client asked for (deprecated in 2026-07-28,
+ * so never a reason to fail a call).
+ */
+export function mcpInvocation(request: ServerContext): Invocation {
+  const onProgress = progressReporter(request);
+  return {
+    signal: request.mcpReq.signal,
+    ...(onProgress && { onProgress }),
+    log: (level, text) => {
+      request.mcpReq.log(level, text, "clickhouse").catch(() => {});
+    },
+  };
+}
+
+/**
  * The query options of a call: the limits that are set, the call's signal, and progress reports
- * when the client asked for them.
+ * when the caller asked for them.
  */
 export function queryOptions(limits: EffectiveLimits, call: ToolCall) {
   const { readOnly: _readOnly, ...caps } = limits;
-  const onProgress = progressReporter(call.request);
-  return { ...caps, signal: call.signal, ...(onProgress && { onProgress }) };
-}
-
-/** A tool result: `value` as structured content, and `text` (see result-text.ts) for the model. */
-export function structured<T extends Record<string, unknown>>(value: T, text: string): CallToolResult {
-  return { content: [{ type: "text", text }], structuredContent: value };
+  return { ...caps, signal: call.signal, ...(call.onProgress && { onProgress: call.onProgress }) };
 }

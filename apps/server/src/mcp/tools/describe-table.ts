@@ -1,7 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { identifier, READ_ONLY_TOOL, tableDescriptionShape } from "../schemas.js";
-import { structured, type ToolDeps } from "../tool-runner.js";
+import { defineTool, structured } from "../tool-definition.js";
 
 type TableDescription = z.infer<typeof tableDescriptionShape>;
 
@@ -27,20 +26,17 @@ export function describeText(description: TableDescription): string {
 }
 
 /** `describe_table`: a table's engine, comment and columns. */
-export function registerDescribeTable(server: McpServer, { run }: ToolDeps): void {
-  server.registerTool(
-    "describe_table",
-    {
-      title: "Describe a table",
-      description: "Returns a table's engine, comment and columns (type, default, comment, key membership).",
-      inputSchema: z.object({ database: identifier("Database"), table: identifier("Table") }).strict(),
-      outputSchema: tableDescriptionShape,
-      annotations: READ_ONLY_TOOL,
+export function describeTableTool() {
+  return defineTool({
+    name: "describe_table",
+    title: "Describe a table",
+    description: "Returns a table's engine, comment and columns (type, default, comment, key membership).",
+    inputSchema: z.object({ database: identifier("Database"), table: identifier("Table") }).strict(),
+    outputSchema: tableDescriptionShape,
+    annotations: READ_ONLY_TOOL,
+    async run(client, { database, table }, { signal }) {
+      const description = await client.describeTable(database, table, { signal });
+      return structured({ ...description }, describeText(description));
     },
-    async ({ database, table }, ctx) =>
-      run("describe_table", ctx, async (client, { signal }) => {
-        const description = await client.describeTable(database, table, { signal });
-        return structured({ ...description }, describeText(description));
-      }),
-  );
+  });
 }

@@ -1,9 +1,10 @@
 import type { QueryResult } from "@mcp/clickhouse";
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import type { EffectiveLimits } from "../effective-limits.js";
 import { plural, rowsAsTsv, statisticsLine } from "../result-text.js";
 import { columnShape, READ_ONLY_TOOL, statisticsShape, truncatedShape } from "../schemas.js";
-import { queryOptions, structured, type ToolDeps } from "../tool-runner.js";
+import { defineTool, structured } from "../tool-definition.js";
+import { queryOptions } from "../tool-runner.js";
 
 /**
  * Settings a model may pass to execute_query. None of them can lift a limit (rows, bytes, time,
@@ -73,48 +74,45 @@ function chosenSettings(settings: Record<string, unknown> | null | undefined) {
   return Object.keys(chosen).length > 0 ? chosen : undefined;
 }
 
-/** `execute_query`: one read-only statement, its rows as JSON, cut at the caps with a note. */
-export function registerExecuteQuery(server: McpServer, { limits, run }: ToolDeps): void {
-  server.registerTool(
-    "execute_query",
-    {
-      title: "Run a read-only SQL query",
-      description:
-        "Runs one read-only ClickHouse SQL statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN) and returns " +
-        `the rows.${limits.maxRows !== undefined ? ` At most ${limits.maxRows} rows are returned.` : ""} When a cap ` +
-        "cuts the result, `truncated` is set and a note explains how to narrow the query. 64-bit integers and " +
-        `decimals come back as strings. Optional settings: ${ALLOWED_QUERY_SETTINGS.join(", ")}.`,
-      inputSchema: z
-        .object({
-          query: z.string().min(1).describe("One SQL statement, without a FORMAT clause"),
-          settings: settingsShape
-            .nullable()
-            .optional()
-            .describe("ClickHouse settings for this query; leave out (or null) what you do not set"),
-        })
-        .strict(),
-      outputSchema: queryOutput,
-      annotations: READ_ONLY_TOOL,
+/** `execute_query`: one read-only statement, its rows, cut at the caps with a note. */
+export function executeQueryTool(limits: EffectiveLimits) {
+  return defineTool({
+    name: "execute_query",
+    title: "Run a read-only SQL query",
+    description:
+      "Runs one read-only ClickHouse SQL statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN) and returns " +
+      `the rows.${limits.maxRows !== undefined ? ` At most ${limits.maxRows} rows are returned.` : ""} When a cap ` +
+      "cuts the result, `truncated` is set and a note explains how to narrow the query. 64-bit integers and " +
+      `decimals come back as strings. Optional settings: ${ALLOWED_QUERY_SETTINGS.join(", ")}.`,
+    inputSchema: z
+      .object({
+        query: z.string().min(1).describe("One SQL statement, without a FORMAT clause"),
+        settings: settingsShape
+          .nullable()
+          .optional()
+          .describe("ClickHouse settings for this query; leave out (or null) what you do not set"),
+      })
+      .strict(),
+    outputSchema: queryOutput,
+    annotations: READ_ONLY_TOOL,
+    async run(client, { query, settings }, call) {
+      const chosen = chosenSettings(settings);
+      const result = await client.executeQuery(query, {
+        readOnly: true,
+        ...queryOptions(limits, call),
+        // Also what a query's own SETTINGS clause may name: the same harmless few.
+        allowedSettings: ALLOWED_QUERY_SETTINGS,
+        ...(chosen && { settings: chosen }),
+      });
+      const value = {
+        queryId: result.queryId,
+        columns: result.columns,
+        rows: result.rows,
+        rowCount: result.rowCount,
+        ...(result.truncated && { truncated: result.truncated }),
+        statistics: result.statistics,
+      };
+      return structured(value, resultText(result));
     },
-    async ({ query, settings }, ctx) =>
-      run("execute_query", ctx, async (client, call) => {
-        const chosen = chosenSettings(settings);
-        const result = await client.executeQuery(query, {
-          readOnly: true,
-          ...queryOptions(limits, call),
-          // Also what a query's own SETTINGS clause may name: the same harmless few.
-          allowedSettings: ALLOWED_QUERY_SETTINGS,
-          ...(chosen && { settings: chosen }),
-        });
-        const value = {
-          queryId: result.queryId,
-          columns: result.columns,
-          rows: result.rows,
-          rowCount: result.rowCount,
-          ...(result.truncated && { truncated: result.truncated }),
-          statistics: result.statistics,
-        };
-        return structured(value, resultText(result));
-      }),
-  );
+  });
 }
