@@ -263,4 +263,31 @@ describe("protocol 2026-07-28 with the v2 client", () => {
     expect(raw.status).toBe(401);
     expect(JSON.stringify(raw.json)).toMatch(/token/i);
   });
+
+  it("counts every call against the per-token cap, whatever its Mcp-Method header claims", async () => {
+    const capped = await startServer({ http: { maxConcurrentCallsPerToken: 2 } });
+    const token = await capped.mint();
+    const call = (id: number) =>
+      fetch(`${capped.url}/${token}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          // A 2025-era request: nobody checks its headers against its body.
+          "mcp-method": "subscriptions/listen",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method: "tools/call",
+          params: { name: "execute_query", arguments: { query: "SELECT sleep(1) AS s" } },
+        }),
+      }).then(async (r) => {
+        await r.text();
+        return r.status;
+      });
+    const statuses = await Promise.all([1, 2, 3, 4, 5].map(call));
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(3);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(2);
+  });
 });

@@ -52,6 +52,27 @@ function scopeOf(context: McpRequestContext): RequestScope {
 }
 
 /**
+ * The JSON body of a POST that declares one, read once (the body limit has already bounded it) and
+ * handed to the SDK as parsed; undefined otherwise, and the SDK answers what it cannot read.
+ */
+async function jsonBodyOf(request: Request): Promise<unknown> {
+  if (!/^application\/json\s*(;|$)/i.test(request.headers.get("content-type") ?? "")) return undefined;
+  try {
+    return await request.clone().json();
+  } catch {
+    return undefined;
+  }
+}
+
+function isSubscriptionListen(body: unknown): boolean {
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    (body as { method?: unknown }).method === "subscriptions/listen"
+  );
+}
+
+/**
  * Resolves with a 503 once `signal` aborts. The listener is removed when `done` aborts: the
  * signal outlives the request (it follows the server-wide shutdown signal), and a listener left
  * on it would keep every request's closure and response alive for the life of the process.
@@ -94,9 +115,12 @@ export function createStreamableHandler(options: StreamableRoutesOptions): Strea
       return jsonResponse(methodNotAllowed("POST", "this server is stateless: only POST is supported"));
     }
     const { auth } = c.var;
+    const parsedBody = await jsonBodyOf(c.req.raw);
     // A subscription stream stays open for as long as the client listens: it is not a call, so it
-    // neither takes a per-token call slot nor holds up shutdown (close() ends it).
-    const listening = c.req.header("mcp-method") === "subscriptions/listen";
+    // neither takes a per-token call slot nor holds up shutdown (close() ends it). Judged from the
+    // body, which the SDK then checks against the Mcp-Method header: the header alone would let a
+    // 2025-era request (whose headers nobody checks) skip the cap.
+    const listening = isSubscriptionListen(parsedBody);
     const tokenKey = auth.tokenDigest?.toString("hex");
     const release = tokenKey === undefined || listening ? () => {} : options.calls.tryAcquire(tokenKey);
     if (release === undefined) {
@@ -109,14 +133,14 @@ export function createStreamableHandler(options: StreamableRoutesOptions): Strea
       release();
     };
     try {
-      return onBodyEnd(await serve(c, auth), done);
+      return onBodyEnd(await serve(c, auth, parsedBody), done);
     } catch (error) {
       done();
       throw error;
     }
   }
 
-  async function serve(c: Context<AuthEnv>, auth: RequestAuth): Promise<Response> {
+  async function serve(c: Context<AuthEnv>, auth: RequestAuth, parsedBody: unknown): Promise<Response> {
     // A client that hangs up aborts this signal, which cancels the running query.
     const requestSignal = c.var.requestSignal;
     const scope: RequestScope = {
@@ -130,7 +154,10 @@ export function createStreamableHandler(options: StreamableRoutesOptions): Strea
       // waiting when the client is gone or shutdown gives up.
       const stop = AbortSignal.any([requestSignal, options.inFlight.signal]);
       return await Promise.race([
-        handler.fetch(c.req.raw, { authInfo: authInfoFor(scope) }),
+        handler.fetch(c.req.raw, {
+          authInfo: authInfoFor(scope),
+          ...(parsedBody !== undefined && { parsedBody }),
+        }),
         whenAborted(stop, settled.signal),
       ]);
     } finally {
