@@ -166,6 +166,8 @@ export function createApp(deps: AppDeps): ServerApp {
     keepAliveMs: config.http.sseKeepAliveMs,
     inFlight,
     calls,
+    maxStreams: config.http.maxSseSessions,
+    maxStreamsPerToken: config.http.maxSseSessionsPerToken,
   });
 
   // Every MCP endpoint: refused with 503 once shutdown began, then authenticated (c.var.auth).

@@ -101,6 +101,15 @@ export function tooManyCalls(maxPerToken: number): HttpError {
   );
 }
 
+/** A token has as many long-lived streams (SSE sessions, subscription streams) open as it may. */
+export function tooManyStreamsPerToken(maxPerToken: number, what: string): HttpError {
+  return httpError(
+    "too_many_sessions_per_token",
+    `this token already has ${maxPerToken} open ${what}, the most allowed`,
+    { "Retry-After": "30" },
+  );
+}
+
 export function notFound(): HttpError {
   return httpError("not_found", "no such endpoint");
 }

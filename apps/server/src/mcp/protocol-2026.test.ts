@@ -290,4 +290,42 @@ describe("protocol 2026-07-28 with the v2 client", () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(3);
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(2);
   });
+
+  it("acknowledges a subscription to list changes with nothing to deliver, and ends it at once", async () => {
+    const token = await server.mint();
+    const response = await fetch(`${server.url}/${token}/mcp`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": MODERN,
+        "mcp-method": "subscriptions/listen",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "subscriptions/listen",
+        params: {
+          notifications: { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true },
+          _meta: {
+            [PROTOCOL_VERSION_META_KEY]: MODERN,
+            [CLIENT_INFO_META_KEY]: { name: "raw", version: "1" },
+            [CLIENT_CAPABILITIES_META_KEY]: {},
+          },
+        },
+      }),
+    });
+    expect(response.status).toBe(200);
+    // The whole stream arrives: the server advertises no listChanged, so nothing is held open.
+    const events = (await response.text()).split("\n").filter((line) => line.startsWith("data: "));
+    expect(events).toHaveLength(2);
+    expect(JSON.parse(events[0]?.slice(6) ?? "{}")).toMatchObject({
+      method: "notifications/subscriptions/acknowledged",
+      params: { notifications: {} },
+    });
+    expect(JSON.parse(events[1]?.slice(6) ?? "{}")).toMatchObject({
+      id: 1,
+      result: { resultType: "complete" },
+    });
+  });
 });

@@ -4,7 +4,14 @@ import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
 import type { AuthEnv } from "../http/app-env.js";
 import type { TokenCallLimiter } from "../http/call-limiter.js";
-import { badRequest, httpError, jsonResponse, methodNotAllowed, tooManyCalls } from "../http/errors.js";
+import {
+  badRequest,
+  httpError,
+  jsonResponse,
+  methodNotAllowed,
+  tooManyCalls,
+  tooManyStreamsPerToken,
+} from "../http/errors.js";
 import type { InFlight } from "../http/in-flight.js";
 import { readJsonBody } from "../http/json-body.js";
 import { SseServerTransport } from "../mcp/sse-transport.js";
@@ -85,13 +92,7 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
         { maxSessionsPerToken: options.maxSessionsPerToken },
         "SSE session limit per token reached",
       );
-      return jsonResponse(
-        httpError(
-          "too_many_sessions_per_token",
-          `this token already has ${options.maxSessionsPerToken} open SSE sessions, the most allowed`,
-          { "Retry-After": "30" },
-        ),
-      );
+      return jsonResponse(tooManyStreamsPerToken(options.maxSessionsPerToken, "SSE sessions"));
     }
     if (sessions.size >= options.maxSessions) {
       logger.warn({ maxSessions: options.maxSessions }, "SSE session limit reached");

@@ -4,8 +4,14 @@ import type { Logger } from "pino";
 import type { RequestAuth } from "../auth/authenticate.js";
 import type { AuthEnv } from "../http/app-env.js";
 import { onBodyEnd } from "../http/body-end.js";
-import type { TokenCallLimiter } from "../http/call-limiter.js";
-import { httpError, jsonResponse, methodNotAllowed, tooManyCalls } from "../http/errors.js";
+import { TokenCallLimiter } from "../http/call-limiter.js";
+import {
+  httpError,
+  jsonResponse,
+  methodNotAllowed,
+  tooManyCalls,
+  tooManyStreamsPerToken,
+} from "../http/errors.js";
 import type { InFlight } from "../http/in-flight.js";
 import type { McpServerFactory } from "./mcp-server-factory.js";
 
@@ -19,6 +25,9 @@ export interface StreamableRoutesOptions {
   inFlight: InFlight;
   /** Per-token cap on requests running at once, shared with SSE. */
   calls: TokenCallLimiter;
+  /** Most subscription streams open at once, in all and per token (as for SSE sessions). */
+  maxStreams: number;
+  maxStreamsPerToken: number;
 }
 
 export interface StreamableHandler {
@@ -103,12 +112,16 @@ export function createStreamableHandler(options: StreamableRoutesOptions): Strea
     },
     {
       legacy: "stateless",
+      maxSubscriptions: options.maxStreams,
       maxRequestBodySize: options.maxBodyBytes,
       keepAliveMs: options.keepAliveMs,
       // Rejected requests and transport errors: the SDK's messages quote no token (it never sees one).
       onerror: (error) => logger.debug({ errName: error.name, err: error.message }, "MCP request rejected"),
     },
   );
+
+  // Subscription streams open per token: counted like calls, but held for the stream's life.
+  const streams = new TokenCallLimiter(options.maxStreamsPerToken);
 
   async function handle(c: Context<AuthEnv>): Promise<Response> {
     if (c.req.method !== "POST") {
@@ -122,6 +135,22 @@ export function createStreamableHandler(options: StreamableRoutesOptions): Strea
     // 2025-era request (whose headers nobody checks) skip the cap.
     const listening = isSubscriptionListen(parsedBody);
     const tokenKey = auth.tokenDigest?.toString("hex");
+    if (listening && tokenKey !== undefined) {
+      const stream = streams.tryAcquire(tokenKey);
+      if (stream === undefined) {
+        logger.warn(
+          { maxPerToken: options.maxStreamsPerToken },
+          "subscription stream limit per token reached",
+        );
+        return jsonResponse(tooManyStreamsPerToken(options.maxStreamsPerToken, "subscription streams"));
+      }
+      try {
+        return onBodyEnd(await serve(c, auth, parsedBody), stream);
+      } catch (error) {
+        stream();
+        throw error;
+      }
+    }
     const release = tokenKey === undefined || listening ? () => {} : options.calls.tryAcquire(tokenKey);
     if (release === undefined) {
       logger.warn({ maxPerToken: options.calls.maxPerToken }, "concurrent call limit per token reached");
