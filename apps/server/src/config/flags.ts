@@ -132,7 +132,7 @@ export const OPTIONS = [
     type: "integer",
     default: 1000,
     min: 1,
-    help: "Most SSE sessions open at once.",
+    help: "Most SSE sessions open at once; also the most 2026-07-28 subscription streams open at once.",
   },
   {
     flag: "max-sse-sessions-per-token",
@@ -141,7 +141,7 @@ export const OPTIONS = [
     type: "integer",
     default: 100,
     min: 1,
-    help: "Most SSE sessions open at once with the same token (JWE on); more get 429.",
+    help: "Most SSE sessions, and the most subscription streams, open at once with the same token (JWE on); more get 429.",
   },
   {
     flag: "max-concurrent-calls-per-token",
