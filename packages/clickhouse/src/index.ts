@@ -4,6 +4,7 @@ export type { ReadOnlyCheckOptions } from "./client/sql/read-only-check.js";
 export { READ_ONLY_TABLE_FUNCTIONS } from "./client/sql/table-functions.js";
 export type {
   ColumnDescription,
+  ColumnOfTable,
   ListTablesOptions,
   PooledClient,
   QueryOptions,
@@ -11,6 +12,9 @@ export type {
   QueryResult,
   TableDescription,
   TableInfo,
+  TableRef,
+  ViewInfo,
+  WritableTableInfo,
 } from "./client/types.js";
 export type { ConnectionClaims } from "./connection/claims.js";
 export {

@@ -17,13 +17,18 @@ import {
 } from "./readonly-profile.js";
 import { cancelledError, type QueryRun, runQuery } from "./run-query.js";
 import type {
+  ColumnOfTable,
   ListTablesOptions,
   PooledClient,
   QueryOptions,
   QueryResult,
   TableDescription,
   TableInfo,
+  TableRef,
+  ViewInfo,
+  WritableTableInfo,
 } from "./types.js";
+import { listColumnsOf, listViews, listWritableTables } from "./views.js";
 
 export interface ClientSettings {
   maxSockets: number;
@@ -135,6 +140,21 @@ export class ClickHouseClient implements PooledClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<TableDescription> {
     return describeTable(this.metadataQuery, database, table, options.signal);
+  }
+
+  listViews(options: { signal?: AbortSignal } = {}): Promise<ViewInfo[]> {
+    return listViews(this.metadataQuery, options.signal);
+  }
+
+  listWritableTables(options: { signal?: AbortSignal } = {}): Promise<WritableTableInfo[]> {
+    return listWritableTables(this.metadataQuery, options.signal);
+  }
+
+  listColumnsOf(
+    tables: readonly TableRef[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ColumnOfTable[]> {
+    return listColumnsOf(this.metadataQuery, tables, options.signal);
   }
 
   private readonly metadataQuery = (

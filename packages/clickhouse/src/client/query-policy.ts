@@ -64,6 +64,7 @@ export function checkQuery(sql: string, options: QueryOptions): StatementAnalysi
   if (options.readOnly) {
     checkReadOnlyStatement(analysis.statement, {
       ...(options.allowedSettings && { allowedSettings: options.allowedSettings }),
+      ...(options.callableViews && { callableViews: options.callableViews }),
     });
   }
   for (const name of Object.keys(options.settings ?? {})) {

@@ -36,6 +36,12 @@ export interface QueryOptions {
    * `system.processes`). What it throws is ignored. See QueryProgress.
    */
   onProgress?: (progress: QueryProgress) => void;
+  /**
+   * Views a read-only query may call with arguments (`db.view(name = value, …)`, a parameterized
+   * view), which the read-only check would otherwise refuse as table functions. Compared with the
+   * unquoted database and view names exactly. Default: none.
+   */
+  callableViews?: readonly TableRef[];
 }
 
 /**
@@ -100,6 +106,46 @@ export interface TableDescription {
   columns: ColumnDescription[];
 }
 
+/** A table or view by database and name. */
+export interface TableRef {
+  database: string;
+  name: string;
+}
+
+/** A view the user can see (see listViews). */
+export interface ViewInfo {
+  database: string;
+  name: string;
+  createTableQuery: string;
+  /** The view's SELECT, as ClickHouse normalised it. */
+  asSelect: string;
+  comment: string;
+  /**
+   * The `{name:Type}` parameters of a parameterized view, as ClickHouse lists them; absent when
+   * this ClickHouse does not expose them (read them from `asSelect` then).
+   */
+  parameters?: { name: string; type: string }[];
+}
+
+/** A table rows can be inserted into. */
+export interface WritableTableInfo {
+  database: string;
+  name: string;
+  engine: string;
+  comment: string;
+}
+
+/** A column of one of several tables (see listColumnsOf). */
+export interface ColumnOfTable {
+  database: string;
+  table: string;
+  name: string;
+  type: string;
+  /** `DEFAULT`, `MATERIALIZED`, `ALIAS`, `EPHEMERAL` or "". */
+  defaultKind: string;
+  comment: string;
+}
+
 export interface ListTablesOptions {
   /** A LIKE pattern on the table name. */
   like?: string;
@@ -124,6 +170,12 @@ export interface PooledClient {
     table: string,
     options?: { signal?: AbortSignal },
   ): Promise<TableDescription>;
+  /** The views the user can see, outside the system databases, with their parameters. */
+  listViews(options?: { signal?: AbortSignal }): Promise<ViewInfo[]>;
+  /** The tables the user can see that rows can be inserted into, outside the system databases. */
+  listWritableTables(options?: { signal?: AbortSignal }): Promise<WritableTableInfo[]>;
+  /** The columns of these tables, in one query. */
+  listColumnsOf(tables: readonly TableRef[], options?: { signal?: AbortSignal }): Promise<ColumnOfTable[]>;
   /** `SELECT 1`: checks reachability and credentials (ClickHouse's /ping checks neither). */
   ping(): Promise<void>;
 }

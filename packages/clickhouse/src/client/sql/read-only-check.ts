@@ -69,6 +69,8 @@ export interface ReadOnlyCheckOptions {
    * Default: none. `readonly` and the limits this package sends are refused whatever the list says.
    */
   allowedSettings?: readonly string[];
+  /** Views that may be called with arguments (parameterized views), by unquoted database and name. */
+  callableViews?: readonly { database: string; name: string }[];
 }
 
 interface Frame {
@@ -138,7 +140,11 @@ export function checkReadOnlyStatement(sql: string, options: ReadOnlyCheckOption
     }
     if (parts.length === 0 || !isOpenParen(tokens[i + 1])) return;
     const name = parts.join(".");
-    if (!ALLOWED_TABLE_FUNCTIONS.has(lower(name))) refuseFunction(name, true);
+    if (ALLOWED_TABLE_FUNCTIONS.has(lower(name))) return;
+    const [database, view] = parts;
+    const callable =
+      parts.length === 2 && options.callableViews?.some((v) => v.database === database && v.name === view);
+    if (!callable) refuseFunction(name, true);
   };
 
   /** The `name = value, …` list of a SETTINGS clause that starts at `index`. */
