@@ -1,12 +1,12 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import { CACHE_HINTS } from "./cache-hints.js";
+import { connectionTools } from "./connection-tools.js";
 import type { McpContext } from "./mcp-context.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSchemaResource, registerTableResource } from "./resources.js";
 import type { AnyToolDefinition } from "./tool-definition.js";
 import { createToolRunner, mcpInvocation, type ToolRunner } from "./tool-runner.js";
-import { builtInTools } from "./tools/index.js";
 
 export type { EffectiveLimits } from "./effective-limits.js";
 export type { McpContext } from "./mcp-context.js";
@@ -54,7 +54,7 @@ export function createMcpServer(ctx: McpContext): McpServer {
   );
 
   const run = createToolRunner(ctx);
-  for (const tool of builtInTools(limits)) registerTool(server, tool, run);
+  for (const tool of connectionTools(ctx)) registerTool(server, tool, run);
   registerSchemaResource(server, ctx);
   registerTableResource(server, ctx);
   registerPrompts(server, ctx);
