@@ -1,5 +1,12 @@
 // The public surface of @mcp/clickhouse.
 
+export {
+  MAX_QUERY_PARAM_NAME_LENGTH,
+  MAX_QUERY_PARAMS,
+  MAX_QUERY_PARAMS_BYTES,
+  QUERY_PARAM_NAME,
+  type QueryParamValue,
+} from "./client/query-params.js";
 export type { ReadOnlyCheckOptions } from "./client/sql/read-only-check.js";
 export { READ_ONLY_TABLE_FUNCTIONS } from "./client/sql/table-functions.js";
 export type {

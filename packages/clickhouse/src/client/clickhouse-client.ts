@@ -115,7 +115,15 @@ export class ClickHouseClient implements PooledClient {
         kind: analysis.kind,
         readOnly: options.readOnly,
         queryId: options.queryId ?? randomUUID(),
-        ...pick(options, ["maxRows", "maxBytes", "maxExecutionTime", "maxMemoryUsage", "signal", "settings"]),
+        ...pick(options, [
+          "maxRows",
+          "maxBytes",
+          "maxExecutionTime",
+          "maxMemoryUsage",
+          "signal",
+          "settings",
+          "params",
+        ]),
         ...(progress && { onProgress: progress.update }),
       });
     } finally {

@@ -1,5 +1,6 @@
 import type { SettingValue } from "../drivers/driver.js";
 import { DatabaseError } from "../errors/database-error.js";
+import { checkQueryParams } from "./query-params.js";
 import type { ProfileReadonly } from "./readonly-profile.js";
 import type { QueryRun } from "./run-query.js";
 import { checkReadOnlyStatement } from "./sql/read-only-check.js";
@@ -67,6 +68,7 @@ export function checkQuery(sql: string, options: QueryOptions): StatementAnalysi
       ...(options.callableViews && { callableViews: options.callableViews }),
     });
   }
+  if (options.params !== undefined) checkQueryParams(options.params);
   for (const name of Object.keys(options.settings ?? {})) {
     if (!options.allowedSettings?.includes(name)) {
       throw new DatabaseError("SETTING_NOT_ALLOWED", `The setting "${name}" is not allowed`);

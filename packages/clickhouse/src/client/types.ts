@@ -1,6 +1,8 @@
 // The client's public types: what `executeQuery` takes and returns, the catalog's answers, and
 // the PooledClient interface a `withClient` callback receives.
 
+import type { QueryParamValue } from "./query-params.js";
+
 export interface QueryOptions {
   /**
    * Only SELECT / WITH / SHOW / DESCRIBE / EXISTS / EXPLAIN, with no table function outside
@@ -22,6 +24,14 @@ export interface QueryOptions {
   signal?: AbortSignal;
   /** Default: a random UUID. */
   queryId?: string;
+  /**
+   * Values for the query's `{name:Type}` placeholders, bound as ClickHouse query parameters (never
+   * spliced into the SQL): strings, numbers, bigints, booleans, null and arrays of them. Names match
+   * `[A-Za-z_][A-Za-z0-9_]*`; at most 100 parameters and 128 KiB of names and values. A missing or
+   * ill-typed value is ClickHouse's error (QUERY_FAILED, UNKNOWN_QUERY_PARAMETER or
+   * BAD_QUERY_PARAMETER); a bad name or value shape is INVALID_ARGUMENT, before anything is sent.
+   */
+  params?: Readonly<Record<string, QueryParamValue>>;
   /** Extra ClickHouse settings; every name must be in `allowedSettings`. */
   settings?: Record<string, string | number | boolean>;
   /**

@@ -1,4 +1,10 @@
-import type { QueryResult } from "@mcp/clickhouse";
+import {
+  MAX_QUERY_PARAM_NAME_LENGTH,
+  MAX_QUERY_PARAMS,
+  QUERY_PARAM_NAME,
+  type QueryParamValue,
+  type QueryResult,
+} from "@mcp/clickhouse";
 import { z } from "zod";
 import type { EffectiveLimits } from "../effective-limits.js";
 import { plural, rowsAsTsv, statisticsLine } from "../result-text.js";
@@ -74,6 +80,45 @@ function chosenSettings(settings: Record<string, unknown> | null | undefined) {
   return Object.keys(chosen).length > 0 ? chosen : undefined;
 }
 
+/**
+ * The `params` argument: a list of `{name, value}` pairs rather than an object keyed by name, since
+ * a free-form record has no strict-mode form (every property must be named). A value is a string,
+ * number, boolean, null or an array of those; other types (64-bit integers and decimals beyond a
+ * double, dates, tuples) travel as ClickHouse's text in a string, parsed against the placeholder's
+ * type.
+ */
+const paramScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const paramsShape = z
+  .array(
+    z
+      .object({
+        name: z
+          .string()
+          .max(MAX_QUERY_PARAM_NAME_LENGTH)
+          .regex(QUERY_PARAM_NAME)
+          .describe("The placeholder's name: {name:Type} in the query"),
+        value: z
+          .union([paramScalar, z.array(paramScalar)])
+          .describe("Its value; 64-bit integers, decimals and dates as strings"),
+      })
+      .strict(),
+  )
+  .max(MAX_QUERY_PARAMS)
+  .superRefine((params, ctx) => {
+    const seen = new Set<string>();
+    for (const [index, { name }] of params.entries()) {
+      if (seen.has(name))
+        ctx.addIssue({ code: "custom", message: `duplicate parameter "${name}"`, path: [index, "name"] });
+      seen.add(name);
+    }
+  });
+
+/** The pairs as the pool's `params` option, or undefined when there are none. */
+function boundParams(params: readonly { name: string; value: QueryParamValue }[] | null | undefined) {
+  if (!params || params.length === 0) return undefined;
+  return Object.fromEntries(params.map(({ name, value }) => [name, value]));
+}
+
 /** `execute_query`: one read-only statement, its rows, cut at the caps with a note. */
 export function executeQueryTool(limits: EffectiveLimits) {
   return defineTool({
@@ -83,7 +128,9 @@ export function executeQueryTool(limits: EffectiveLimits) {
       "Runs one read-only ClickHouse SQL statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN) and returns " +
       `the rows.${limits.maxRows !== undefined ? ` At most ${limits.maxRows} rows are returned.` : ""} When a cap ` +
       "cuts the result, `truncated` is set and a note explains how to narrow the query. 64-bit integers and " +
-      `decimals come back as strings. Optional settings: ${ALLOWED_QUERY_SETTINGS.join(", ")}.`,
+      "decimals come back as strings. Pass values as `params` (`{name:Type}` placeholders in the SQL, e.g. " +
+      '`WHERE id = {id:UInt64}` with params [{name: "id", value: "42"}]) rather than writing them into ' +
+      `the SQL. Optional settings: ${ALLOWED_QUERY_SETTINGS.join(", ")}.`,
     inputSchema: z
       .object({
         query: z.string().min(1).describe("One SQL statement, without a FORMAT clause"),
@@ -91,18 +138,26 @@ export function executeQueryTool(limits: EffectiveLimits) {
           .nullable()
           .optional()
           .describe("ClickHouse settings for this query; leave out (or null) what you do not set"),
+        params: paramsShape
+          .nullable()
+          .optional()
+          .describe(
+            "Values bound to the query's {name:Type} placeholders as ClickHouse query parameters, never spliced into the SQL",
+          ),
       })
       .strict(),
     outputSchema: queryOutput,
     annotations: READ_ONLY_TOOL,
-    async run(client, { query, settings }, call) {
+    async run(client, { query, settings, params }, call) {
       const chosen = chosenSettings(settings);
+      const bound = boundParams(params);
       const result = await client.executeQuery(query, {
         readOnly: true,
         ...queryOptions(limits, call),
         // Also what a query's own SETTINGS clause may name: the same harmless few.
         allowedSettings: ALLOWED_QUERY_SETTINGS,
         ...(chosen && { settings: chosen }),
+        ...(bound && { params: bound }),
       });
       const value = {
         queryId: result.queryId,
