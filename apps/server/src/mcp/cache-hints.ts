@@ -14,6 +14,17 @@ import type { McpServerOptions } from "@modelcontextprotocol/server";
 const LIST_TTL_MS = 5 * 60_000;
 const CATALOG_TTL_MS = 30_000;
 
+/**
+ * The hints of a server whose tool list follows discovered views and tables (operator-defined
+ * tools): `tools/list` may be kept only as long as the discovery TTL.
+ */
+export function cacheHintsWithToolsTtl(ttlMs: number): NonNullable<McpServerOptions["cacheHints"]> {
+  return Object.freeze({
+    ...CACHE_HINTS,
+    "tools/list": { ttlMs: Math.min(ttlMs, LIST_TTL_MS), cacheScope: "private" },
+  });
+}
+
 export const CACHE_HINTS: NonNullable<McpServerOptions["cacheHints"]> = Object.freeze({
   "server/discover": { ttlMs: LIST_TTL_MS, cacheScope: "private" },
   "tools/list": { ttlMs: LIST_TTL_MS, cacheScope: "private" },

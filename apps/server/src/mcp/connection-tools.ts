@@ -1,4 +1,5 @@
 import type { McpContext } from "./mcp-context.js";
+import { withOperatorTools } from "./operator-tools/index.js";
 import type { AnyToolDefinition } from "./tool-definition.js";
 import { builtInTools } from "./tools/index.js";
 
@@ -9,5 +10,5 @@ import { builtInTools } from "./tools/index.js";
  * limits (`write_query` only where writes are allowed); operator-defined tools join the list here.
  */
 export function connectionTools(ctx: McpContext): AnyToolDefinition[] {
-  return builtInTools(ctx.limits);
+  return withOperatorTools(builtInTools(ctx.limits), ctx.operatorTools);
 }

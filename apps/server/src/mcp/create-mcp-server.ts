@@ -1,8 +1,9 @@
-import { McpServer } from "@modelcontextprotocol/server";
+import { McpServer, type RegisteredTool } from "@modelcontextprotocol/server";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
-import { CACHE_HINTS } from "./cache-hints.js";
+import { CACHE_HINTS, cacheHintsWithToolsTtl } from "./cache-hints.js";
 import { connectionTools } from "./connection-tools.js";
 import type { McpContext } from "./mcp-context.js";
+import { followOperatorTools } from "./operator-tools/index.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSchemaResource, registerTableResource } from "./resources.js";
 import type { AnyToolDefinition } from "./tool-definition.js";
@@ -24,20 +25,26 @@ const MAX_TOOL_INPUT_ELEMENTS = 10_000;
  * failures into `isError` results; the query is cancelled when the client cancels the call, when
  * the transport closes, or when ctx.signal aborts. One file per tool under tools/.
  *
- * Nothing here changes while a client is connected (the tool set follows the token), so no
- * `listChanged` is advertised: a capability with no event behind it would only make clients
- * hold a subscription open for nothing.
+ * Without operator-defined tools nothing here changes while a client is connected (the tool set
+ * follows the token), so no `listChanged` is advertised: a capability with no event behind it
+ * would only make clients hold a subscription open for nothing. With discovery rules, the tool
+ * list follows the connection's views and tables: `tools.listChanged` is advertised, `tools/list`
+ * may be cached for the discovery TTL only, and a long-lived server (SSE session, stdio) updates
+ * its tools when discovery finds a change (operator-tools/).
  */
 export function createMcpServer(ctx: McpContext): McpServer {
-  const { limits } = ctx;
+  const { limits, operatorTools } = ctx;
   const server = new McpServer(
     { name: "altinity-mcp", title: "ClickHouse", version: ctx.version ?? "0.0.0" },
     {
       jsonSchemaValidator,
       maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS,
-      cacheHints: CACHE_HINTS,
+      cacheHints:
+        operatorTools?.toolsTtlMs !== undefined
+          ? cacheHintsWithToolsTtl(operatorTools.toolsTtlMs)
+          : CACHE_HINTS,
       capabilities: {
-        tools: { listChanged: false },
+        tools: { listChanged: operatorTools?.listChanged ?? false },
         resources: { listChanged: false, subscribe: false },
         prompts: { listChanged: false },
         logging: {},
@@ -49,12 +56,18 @@ export function createMcpServer(ctx: McpContext): McpServer {
         (limits.readOnly
           ? " This connection is read-only."
           : " Use write_query for statements that change data.") +
-        " The prompts explore_database and write_query_for_question give a schema overview to start from.",
+        " The prompts explore_database and write_query_for_question give a schema overview to start from." +
+        (operatorTools?.listChanged
+          ? " The other tools read views or insert rows the operator chose for this purpose: prefer them when they fit."
+          : ""),
     },
   );
 
   const run = createToolRunner(ctx);
-  for (const tool of connectionTools(ctx)) registerTool(server, tool, run);
+  const registered = new Map<string, RegisteredTool>();
+  for (const tool of connectionTools(ctx)) registered.set(tool.name, registerTool(server, tool, run));
+  if (operatorTools)
+    followOperatorTools(server, operatorTools, registered, (tool) => registerTool(server, tool, run));
   registerSchemaResource(server, ctx);
   registerTableResource(server, ctx);
   registerPrompts(server, ctx);
@@ -62,8 +75,8 @@ export function createMcpServer(ctx: McpContext): McpServer {
 }
 
 /** One tool on an MCP server: the SDK validates the arguments against its schema, the runner runs it. */
-function registerTool(server: McpServer, tool: AnyToolDefinition, run: ToolRunner): void {
-  server.registerTool(
+function registerTool(server: McpServer, tool: AnyToolDefinition, run: ToolRunner): RegisteredTool {
+  return server.registerTool(
     tool.name,
     {
       title: tool.title,

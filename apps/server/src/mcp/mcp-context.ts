@@ -3,6 +3,7 @@ import type { ConnectionClaims } from "@mcp/jwe";
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.js";
 import type { EffectiveLimits } from "./effective-limits.js";
+import type { OperatorToolsHandle } from "./operator-tools/index.js";
 
 /** What one MCP server works with: one connection, its limits, and where to report. */
 export interface McpContext {
@@ -15,6 +16,8 @@ export interface McpContext {
   signal?: AbortSignal;
   /** Reported as serverInfo.version. */
   version?: string;
+  /** The operator-defined tools of this connection (`server.tools`); none when absent. */
+  operatorTools?: OperatorToolsHandle;
 }
 
 /** The signal of one call: aborted when the client cancels the call or when the server's context aborts. */

@@ -1,4 +1,5 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
+import type { McpServer } from "@modelcontextprotocol/server";
 import type { Context, MiddlewareHandler } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
@@ -140,7 +141,15 @@ export function createSseRoutes(options: SseRoutesOptions): SseRoutes {
           ),
       });
       session.transport = transport;
-      const server = options.createServer(auth, { logger: sessionLogger });
+      let server: McpServer;
+      try {
+        server = await options.createServer(auth, { logger: sessionLogger, live: true });
+      } catch (error) {
+        release();
+        sessionLogger.warn({ errName: (error as Error)?.name }, "SSE session failed");
+        await transport.close();
+        return;
+      }
       metrics.sseSessionOpened();
       sessionLogger.info({ tokenSource: auth.tokenSource ?? "none" }, "SSE session opened");
       const expiry = auth.claims ? endAtExpiry(transport, auth.claims.exp) : undefined;

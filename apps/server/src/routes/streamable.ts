@@ -1,4 +1,9 @@
-import { type AuthInfo, createMcpHandler, type McpRequestContext } from "@modelcontextprotocol/server";
+import {
+  type AuthInfo,
+  createMcpHandler,
+  type McpRequestContext,
+  type ServerEventBus,
+} from "@modelcontextprotocol/server";
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import type { RequestAuth } from "../auth/authenticate.js";
@@ -28,6 +33,12 @@ export interface StreamableRoutesOptions {
   /** Most subscription streams open at once, in all and per token (as for SSE sessions). */
   maxStreams: number;
   maxStreamsPerToken: number;
+  /**
+   * Where `subscriptions/listen` streams take their change events from, and how a request is run
+   * as its connection (so that a stream it opens hears only its connection's events). Default:
+   * the SDK's own in-process bus, unscoped.
+   */
+  events?: { bus: ServerEventBus; within<T>(auth: RequestAuth, fn: () => T): T };
 }
 
 export interface StreamableHandler {
@@ -115,6 +126,7 @@ export function createStreamableHandler(options: StreamableRoutesOptions): Strea
       maxSubscriptions: options.maxStreams,
       maxRequestBodySize: options.maxBodyBytes,
       keepAliveMs: options.keepAliveMs,
+      ...(options.events && { bus: options.events.bus }),
       // Rejected requests and transport errors: the SDK's messages quote no token (it never sees one).
       onerror: (error) => logger.debug({ errName: error.name, err: error.message }, "MCP request rejected"),
     },
@@ -182,11 +194,13 @@ export function createStreamableHandler(options: StreamableRoutesOptions): Strea
       // The handler resolves once the answer is ready; a cancelled call never answers, so stop
       // waiting when the client is gone or shutdown gives up.
       const stop = AbortSignal.any([requestSignal, options.inFlight.signal]);
-      return await Promise.race([
+      const fetch = () =>
         handler.fetch(c.req.raw, {
           authInfo: authInfoFor(scope),
           ...(parsedBody !== undefined && { parsedBody }),
-        }),
+        });
+      return await Promise.race([
+        options.events ? options.events.within(auth, fetch) : fetch(),
         whenAborted(stop, settled.signal),
       ]);
     } finally {
