@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { defaultPort } from "@mcp/clickhouse";
 import { MIN_SECRET_LENGTH } from "@mcp/jwe";
 import { isLoopbackHost } from "../loopback.js";
+import { parseToolsConfig, type ToolsConfigInput } from "../mcp/operator-tools/config.js";
 import { ConfigError } from "./config-error.js";
 import { describeOption, OPTIONS, type OptionName, optionSpec } from "./flags.js";
 import type { ResolvedOptions } from "./resolved-options.js";
@@ -44,7 +45,11 @@ function conflict(setting: OptionName, message: string): never {
  * Checks the merged options against each other and shapes them into the ServerConfig. The steps
  * run in this order, so that with several problems the first one reported stays the same.
  */
-export function buildConfig(options: ResolvedOptions, quickstart: boolean): BuiltConfig {
+export function buildConfig(
+  options: ResolvedOptions,
+  quickstart: boolean,
+  structured: Omit<ToolsConfigInput, "discoveryTtlSeconds"> = {},
+): BuiltConfig {
   const ctx: Context = { options, quickstart, warnings: [] };
   const transports = checkTransports(ctx);
   const stdio = transports.includes("stdio");
@@ -62,6 +67,10 @@ export function buildConfig(options: ResolvedOptions, quickstart: boolean): Buil
     pool: poolConfig(ctx),
     generator,
     logLevel: options.get("log-level"),
+    operatorTools: parseToolsConfig(
+      { ...structured, discoveryTtlSeconds: options.get("tools-discovery-ttl") },
+      ctx.warnings,
+    ),
   };
   return { config, warnings: ctx.warnings, generatedSecrets };
 }

@@ -3,7 +3,7 @@ import { extname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { isPlainObject } from "../is-plain-object.js";
 import { ConfigError } from "./config-error.js";
-import { OPTIONS } from "./flags.js";
+import { FILE_ONLY_OPTIONS, OPTIONS } from "./flags.js";
 
 /**
  * Reads a YAML or JSON config file into its settings by dotted key ("clickhouse.tls.ca_cert").
@@ -56,7 +56,10 @@ function describeParsePosition(error: unknown): string {
   return match ? ` (at character ${match[1]})` : "";
 }
 
-const fileKeys = new Set<string>(OPTIONS.flatMap((o) => ("key" in o ? [o.key] : [])));
+const fileKeys = new Set<string>([
+  ...OPTIONS.flatMap((o) => ("key" in o ? [o.key] : [])),
+  ...FILE_ONLY_OPTIONS.map((o) => o.key),
+]);
 const filePrefixes = new Set<string>(
   [...fileKeys].flatMap((key) => key.split(".").map((_, i, parts) => parts.slice(0, i + 1).join("."))),
 );

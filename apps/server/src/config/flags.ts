@@ -187,6 +187,19 @@ export const OPTIONS = [
       "Longest a client may take to send a request's headers and body; slower connections are closed " +
       "(slowloris). Open SSE streams and running tool calls are not affected.",
   },
+  {
+    flag: "tools-discovery-ttl",
+    env: "MCP_TOOLS_DISCOVERY_TTL",
+    key: "server.tools_discovery_ttl",
+    type: "integer",
+    default: 60,
+    min: 1,
+    max: 86_400,
+    unit: "seconds",
+    help:
+      "How long a connection's operator-defined tools (config key server.tools) are kept before ClickHouse is " +
+      "asked again; connections with listening clients are looked up this often, and tools/list may be cached this long.",
+  },
 
   // --- server TLS -----------------------------------------------------------------------------
   {
@@ -507,6 +520,27 @@ export const OPTIONS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
+/** A config-file key with a structured value (a list of mappings): no flag or variable, as in the reference. */
+export interface FileOnlySpec {
+  readonly key: string;
+  readonly help: string;
+}
+
+export const FILE_ONLY_OPTIONS = [
+  {
+    key: "server.tools",
+    help:
+      "Operator-defined tools, as in the reference: a list of entries {type: read, view_regexp, prefix} (views as " +
+      "read tools), {type: write, table_regexp, prefix, mode: insert} (tables as insert tools) or {type: read/write, " +
+      "name: execute_query/write_query}; with the list given, execute_query and write_query are served only when " +
+      "named. See Operator-defined tools.",
+  },
+  {
+    key: "server.dynamic_tools",
+    help: "Deprecated form of server.tools (the reference's): entries with regexp, prefix, name, type, mode. Ignored when server.tools is set.",
+  },
+] as const satisfies readonly FileOnlySpec[];
+
 type Option = (typeof OPTIONS)[number];
 export type OptionName = Option["flag"];
 /** The table's row of one option, with its literal types (type, choices, default). */
@@ -585,6 +619,10 @@ export function renderHelp(): string {
     if (spec.key) details.push(`Config key: ${spec.key}.`);
     lines.push(`        ${details.join(" ")}`);
   }
+  lines.push("", "Config-file only (structured values):");
+  for (const spec of FILE_ONLY_OPTIONS as readonly FileOnlySpec[]) {
+    lines.push(`  ${spec.key}`, `        ${spec.help}`);
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -611,6 +649,9 @@ export function renderMarkdownTable(): string {
     rows.push(
       `| \`--${spec.flag}\` | ${spec.env ? `\`${spec.env}\`` : ""} | ${spec.key ? `\`${spec.key}\`` : ""} | ${defaultCell} | ${help} |`,
     );
+  }
+  for (const spec of FILE_ONLY_OPTIONS as readonly FileOnlySpec[]) {
+    rows.push(`|  |  | \`${spec.key}\` |  | ${spec.help.replaceAll("|", "\\|")} |`);
   }
   return `${rows.join("\n")}\n`;
 }

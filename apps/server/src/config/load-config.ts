@@ -40,7 +40,11 @@ export function resolveConfig(parsed: ParsedArgv, env: Env): ConfigResult {
     resolved.set(spec.flag, resolveOne(spec, { parsed, env, file, configPath, quickstart }));
   }
   const options = new ResolvedOptions(resolved);
-  const { config, warnings, generatedSecrets } = buildConfig(options, quickstart);
+  const { config, warnings, generatedSecrets } = buildConfig(options, quickstart, {
+    tools: file.get("server.tools"),
+    dynamicTools: file.get("server.dynamic_tools"),
+    ...(configPath !== undefined && { path: configPath }),
+  });
   return { config, warnings, quickstart, generatedSecrets, origins: options.origins() };
 }
 

@@ -1,3 +1,4 @@
+import type { OperatorToolsConfig } from "../mcp/operator-tools/config.js";
 import type { OptionValueOf } from "./flags.js";
 
 /**
@@ -91,4 +92,6 @@ export interface ServerConfig {
   pool: PoolConfig;
   generator: GeneratorConfig;
   logLevel: LogLevel;
+  /** Operator-defined tools (`server.tools`): discovery rules and the TTL; absent = none. */
+  operatorTools?: OperatorToolsConfig;
 }
