@@ -22,6 +22,8 @@ export const FLAG_KINDS = {
   limit: "string",
   "read-only": "boolean",
   "max-execution-time": "string",
+  "max-rows-to-read": "string",
+  "max-bytes-to-read": "string",
   "server-url": "string",
   output: "string",
   help: "boolean",

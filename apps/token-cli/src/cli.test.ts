@@ -105,6 +105,9 @@ describe.concurrent("jwe-token-generator (minting)", () => {
       "--read-only",
       "--max-execution-time",
       "2.5",
+      "--max-rows-to-read=1000000",
+      "--max-bytes-to-read",
+      "5000000000",
     ]);
     expect(result.code).toBe(0);
     const { claims } = await verify(result.stdout.trim());
@@ -122,6 +125,8 @@ describe.concurrent("jwe-token-generator (minting)", () => {
       limit: 500,
       read_only: true,
       max_execution_time: 2.5,
+      max_rows_to_read: 1_000_000,
+      max_bytes_to_read: 5_000_000_000,
     });
   });
 
@@ -213,6 +218,9 @@ describe.concurrent("jwe-token-generator (minting)", () => {
     [["--max-token-lifetime=0"], "--max-token-lifetime"],
     [["--limit=0"], "--limit"],
     [["--max-execution-time=-1"], "--max-execution-time"],
+    [["--max-rows-to-read=0"], "--max-rows-to-read"],
+    [["--max-rows-to-read=1.5"], "--max-rows-to-read"],
+    [["--max-bytes-to-read=-1"], "--max-bytes-to-read"],
     [["--tls-ca-cert=/ca.crt"], "--tls-ca-cert"],
     [["--tls-client-cert=/c.crt"], "--tls-client-cert"],
     [["--tls-client-key=/c.key"], "--tls-client-key"],
@@ -280,6 +288,8 @@ describe.concurrent("jwe-token-generator help and keygen", () => {
         "--limit",
         "--read-only",
         "--max-execution-time",
+        "--max-rows-to-read",
+        "--max-bytes-to-read",
         "--server-url",
         "--output",
         "MCP_JWE_SECRET_KEY",

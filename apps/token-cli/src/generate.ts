@@ -26,6 +26,8 @@ const CLAIM_FLAGS: Record<string, FlagName> = {
   limit: "limit",
   read_only: "read-only",
   max_execution_time: "max-execution-time",
+  max_rows_to_read: "max-rows-to-read",
+  max_bytes_to_read: "max-bytes-to-read",
 };
 
 function serverUrl(flags: Flags): string {
@@ -56,6 +58,8 @@ function claimsFromFlags(flags: Flags): MintableClaims {
     protocol: flags.oneOf("protocol", ["http", "tcp"] as const),
     limit: flags.integer("limit", 1, Number.MAX_SAFE_INTEGER),
     max_execution_time: flags.positiveNumber("max-execution-time"),
+    max_rows_to_read: flags.integer("max-rows-to-read", 1, Number.MAX_SAFE_INTEGER),
+    max_bytes_to_read: flags.integer("max-bytes-to-read", 1, Number.MAX_SAFE_INTEGER),
   };
   // Like the reference generator: false booleans are left out, TLS claims only with --tls.
   if (flags.boolean("read-only")) claims.read_only = true;

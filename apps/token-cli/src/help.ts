@@ -32,6 +32,8 @@ Limits (may only tighten the server's own limits):
   --limit <n>                 maximum rows per query result
   --read-only                 allow read-only queries only
   --max-execution-time <s>    query time limit in seconds
+  --max-rows-to-read <n>      read budget: most rows a query may read (not in the reference)
+  --max-bytes-to-read <n>     read budget: most uncompressed bytes a query may read
 
 Token and output:
   --expiry <seconds>          lifetime, a positive integer (default ${DEFAULT_EXPIRES_IN}), at most

@@ -28,6 +28,8 @@ const COMMAND_FLAGS: Record<"generate" | "inspect" | "keygen", readonly FlagName
     "limit",
     "read-only",
     "max-execution-time",
+    "max-rows-to-read",
+    "max-bytes-to-read",
     "server-url",
     "output",
     "help",

@@ -15,7 +15,13 @@ export const CONNECTION_CLAIM_NAMES = Object.freeze([
   "tls_insecure_skip_verify",
 ] as const);
 
-export const LIMIT_CLAIM_NAMES = Object.freeze(["limit", "read_only", "max_execution_time"] as const);
+export const LIMIT_CLAIM_NAMES = Object.freeze([
+  "limit",
+  "read_only",
+  "max_execution_time",
+  "max_rows_to_read",
+  "max_bytes_to_read",
+] as const);
 
 export const REGISTERED_CLAIM_NAMES = Object.freeze([
   "exp",
@@ -50,6 +56,13 @@ const boundedString = (max: number) =>
     .max(max, { error: `must be at most ${max} characters` });
 
 const flag = z.boolean({ error: "must be a boolean" });
+
+const positiveInteger = () =>
+  z
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .positive({ error: "must be positive" })
+    .max(Number.MAX_SAFE_INTEGER, { error: "must be at most 2^53 - 1" });
 
 const numericDate = z
   .number({ error: "must be a number of seconds since the epoch" })
@@ -86,6 +99,9 @@ const limitShape = {
     .number({ error: "must be a number" })
     .positive({ error: "must be positive" })
     .max(31_536_000, { error: "must be at most one year" }),
+  // The read budget (rows and bytes a query may read); ours, not in the reference.
+  max_rows_to_read: positiveInteger(),
+  max_bytes_to_read: positiveInteger(),
 } satisfies Record<(typeof LIMIT_CLAIM_NAMES)[number], z.ZodType>;
 
 const registeredShape = {

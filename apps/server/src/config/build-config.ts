@@ -285,6 +285,8 @@ function limitsConfig({ options }: Context): LimitsConfig {
     maxResultBytes: options.get("clickhouse-max-result-bytes"),
     maxMemoryUsage: options.get("clickhouse-max-memory-usage"),
     maxQueryLength: options.get("clickhouse-max-query-length"),
+    maxRowsToRead: options.get("clickhouse-max-rows-to-read"),
+    maxBytesToRead: options.get("clickhouse-max-bytes-to-read"),
   };
 }
 

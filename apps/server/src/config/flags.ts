@@ -483,6 +483,29 @@ export const OPTIONS = [
     unit: "bytes",
     help: "Longest accepted SQL text, counted in UTF-8 bytes (ClickHouse's own measure).",
   },
+  {
+    flag: "clickhouse-max-rows-to-read",
+    env: "CLICKHOUSE_MAX_ROWS_TO_READ",
+    key: "clickhouse.max_rows_to_read",
+    type: "integer",
+    default: 0,
+    min: 0,
+    help:
+      "Read budget: most rows a read query may read from tables (sent as max_rows_to_read with " +
+      "read_overflow_mode=throw; a query over it is refused). A token's max_rows_to_read can only lower it. 0: no budget.",
+  },
+  {
+    flag: "clickhouse-max-bytes-to-read",
+    env: "CLICKHOUSE_MAX_BYTES_TO_READ",
+    key: "clickhouse.max_bytes_to_read",
+    type: "integer",
+    default: 0,
+    min: 0,
+    unit: "bytes",
+    help:
+      "Read budget: most uncompressed bytes a read query may read from tables (sent as max_bytes_to_read). " +
+      "A token's max_bytes_to_read can only lower it. 0: no budget.",
+  },
 
   // --- connection pool and egress restrictions -------------------------------------------------
   {

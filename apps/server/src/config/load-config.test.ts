@@ -79,6 +79,8 @@ describe("defaults", () => {
       maxResultBytes: 16 * 1024 * 1024,
       maxMemoryUsage: 4 * 1024 * 1024 * 1024,
       maxQueryLength: 100_000,
+      maxRowsToRead: 0,
+      maxBytesToRead: 0,
     });
     expect(config.pool).toEqual({
       maxClients: 100,
@@ -395,6 +397,19 @@ describe("value syntax", () => {
       MCP_JWE_PREVIOUS_SECRET_KEYS: `${"a".repeat(32)}, ${SECRET},${"b".repeat(32)}`,
     });
     expect(config.jwe.jweSecretKeys).toEqual([SECRET, "a".repeat(32), "b".repeat(32)]);
+  });
+
+  it("reads the read budget from flags, the environment and the config file (0: none)", () => {
+    expect(loadConfig(["--clickhouse-max-rows-to-read=1000000"], {}).limits.maxRowsToRead).toBe(1_000_000);
+    expect(loadConfig([], { CLICKHOUSE_MAX_BYTES_TO_READ: "5000" }).limits.maxBytesToRead).toBe(5000);
+    const file = configFile("yaml", "clickhouse:\n  max_rows_to_read: 42\n  max_bytes_to_read: 43\n");
+    expect(loadConfig(["--config", file], {}).limits).toMatchObject({
+      maxRowsToRead: 42,
+      maxBytesToRead: 43,
+    });
+    expect(() => loadConfig(["--clickhouse-max-rows-to-read=-1"], {})).toThrow(
+      /--clickhouse-max-rows-to-read/,
+    );
   });
 
   it("port 0 (any free port) is allowed", () => {

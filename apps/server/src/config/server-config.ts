@@ -39,6 +39,10 @@ export interface LimitsConfig {
   /** Bytes; 0 leaves it to ClickHouse's own limit. */
   maxMemoryUsage: number;
   maxQueryLength: number;
+  /** The read budget of a read; 0: none. */
+  maxRowsToRead: number;
+  /** Bytes (uncompressed); 0: none. */
+  maxBytesToRead: number;
 }
 
 export interface JweConfig {

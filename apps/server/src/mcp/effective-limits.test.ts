@@ -9,6 +9,8 @@ const server: LimitsConfig = {
   maxResultBytes: 16 * 1024 * 1024,
   maxMemoryUsage: 1024 * 1024 * 1024,
   maxQueryLength: 100_000,
+  maxRowsToRead: 0,
+  maxBytesToRead: 0,
 };
 const exp = 2_000_000_000;
 
@@ -52,5 +54,27 @@ describe("effectiveLimits", () => {
     ).toMatchObject({ maxRows: 42, maxExecutionTime: 7 });
     // No cap is an absent field (the config's 0 turned into the pool's representation).
     expect(effectiveLimits({ ...server, maxResultRows: 0 })).not.toHaveProperty("maxRows");
+  });
+
+  it("lets the read budget claims only tighten the server's budget, or set one where it has none", () => {
+    const budgeted = { ...server, maxRowsToRead: 1_000_000, maxBytesToRead: 10_000_000_000 };
+    expect(effectiveLimits(budgeted)).toMatchObject({
+      maxRowsToRead: 1_000_000,
+      maxBytesToRead: 10_000_000_000,
+    });
+    expect(effectiveLimits(budgeted, { exp, max_rows_to_read: 1000, max_bytes_to_read: 5000 })).toMatchObject(
+      {
+        maxRowsToRead: 1000,
+        maxBytesToRead: 5000,
+      },
+    );
+    expect(
+      effectiveLimits(budgeted, { exp, max_rows_to_read: 5_000_000, max_bytes_to_read: 20_000_000_000 }),
+    ).toMatchObject({ maxRowsToRead: 1_000_000, maxBytesToRead: 10_000_000_000 });
+    expect(effectiveLimits(server, { exp, max_rows_to_read: 1000 })).toMatchObject({ maxRowsToRead: 1000 });
+    // No budget on either side: no field.
+    const none = effectiveLimits(server, { exp });
+    expect(none).not.toHaveProperty("maxRowsToRead");
+    expect(none).not.toHaveProperty("maxBytesToRead");
   });
 });

@@ -15,6 +15,9 @@ export interface EffectiveLimits {
   /** bytes on the ClickHouse server; absent = ClickHouse's own limit */
   maxMemoryUsage?: number;
   maxQueryLength?: number;
+  /** The read budget of a read: rows and (uncompressed) bytes ClickHouse may read from tables. */
+  maxRowsToRead?: number;
+  maxBytesToRead?: number;
 }
 
 /** A configured cap: 0 (or less) means none. */
@@ -31,7 +34,10 @@ function tighten(server: number | undefined, claim: number | undefined): number 
   return server === undefined ? claim : Math.min(server, claim);
 }
 
-/** The server's limits, tightened (never loosened) by the token's `limit`, `read_only`, `max_execution_time`. */
+/**
+ * The server's limits, tightened (never loosened) by the token's `limit`, `read_only`,
+ * `max_execution_time`, `max_rows_to_read` and `max_bytes_to_read`.
+ */
 export function effectiveLimits(server: LimitsConfig, claims?: TokenClaims): EffectiveLimits {
   const caps = {
     maxRows: tighten(configured(server.maxResultRows), claims?.limit),
@@ -39,6 +45,8 @@ export function effectiveLimits(server: LimitsConfig, claims?: TokenClaims): Eff
     maxExecutionTime: tighten(configured(server.maxExecutionTime), claims?.max_execution_time),
     maxMemoryUsage: configured(server.maxMemoryUsage),
     maxQueryLength: configured(server.maxQueryLength),
+    maxRowsToRead: tighten(configured(server.maxRowsToRead), claims?.max_rows_to_read),
+    maxBytesToRead: tighten(configured(server.maxBytesToRead), claims?.max_bytes_to_read),
   };
   const limits: EffectiveLimits = { readOnly: server.readOnly || claims?.read_only === true };
   for (const [name, value] of Object.entries(caps) as [keyof typeof caps, number | undefined][]) {

@@ -26,6 +26,8 @@ const HINTS: Partial<Record<DatabaseErrorCode, string>> = {
   QUERY_TIMEOUT: "The query hit the execution time limit: add filters or a LIMIT.",
   QUERY_TOO_LARGE: "The SQL text is longer than the server allows.",
   SETTING_NOT_ALLOWED: "Remove the setting from the call.",
+  READ_BUDGET_EXCEEDED:
+    "Call execute_query with estimate: true to see what the query would read, and narrow it to fit the budget.",
 };
 
 export interface ToolError {

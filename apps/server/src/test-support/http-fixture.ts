@@ -80,6 +80,8 @@ export function testConfig(overrides: DeepPartial<ServerConfig> = {}): ServerCon
       maxResultBytes: 16 * 1024 * 1024,
       maxMemoryUsage: 1024 * 1024 * 1024,
       maxQueryLength: 100_000,
+      maxRowsToRead: 0,
+      maxBytesToRead: 0,
     },
     pool: { maxClients: 20, idleTimeoutMs: 60_000 },
     generator: { enabled: true },

@@ -7,6 +7,7 @@ import { NativeDriver } from "../drivers/native/native-driver.js";
 import { DatabaseError } from "../errors/database-error.js";
 import type { ErrorContext } from "../errors/map-error.js";
 import { describeTable, listDatabases, listTables } from "./catalog.js";
+import { buildEstimate, checkEstimable, explainEstimateSql } from "./estimate.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { checkQuery, checkQueryOptions, querySettings } from "./query-policy.js";
 import {
@@ -20,6 +21,7 @@ import type {
   ColumnOfTable,
   ListTablesOptions,
   PooledClient,
+  QueryEstimate,
   QueryOptions,
   QueryResult,
   TableDescription,
@@ -120,6 +122,8 @@ export class ClickHouseClient implements PooledClient {
           "maxBytes",
           "maxExecutionTime",
           "maxMemoryUsage",
+          "maxRowsToRead",
+          "maxBytesToRead",
           "signal",
           "settings",
           "params",
@@ -129,6 +133,24 @@ export class ClickHouseClient implements PooledClient {
     } finally {
       progress?.stop();
     }
+  }
+
+  async estimateQuery(sql: string, options: QueryOptions): Promise<QueryEstimate> {
+    this.checkOpen();
+    checkQueryOptions(options);
+    if (options.signal?.aborted) throw cancelledError();
+    const analysis = checkQuery(sql, options);
+    checkEstimable(analysis.keyword);
+    // Not held to the read budget: index analysis under max_rows_to_read would refuse to estimate
+    // exactly the queries whose cost the caller wants to see.
+    const explained = await this.run({
+      query: explainEstimateSql(analysis.statement),
+      kind: "read",
+      readOnly: options.readOnly,
+      queryId: options.queryId ?? randomUUID(),
+      ...pick(options, ["maxExecutionTime", "maxMemoryUsage", "signal", "settings", "params"]),
+    });
+    return buildEstimate(explained, this.metadataQuery, options.signal);
   }
 
   listDatabases(options: { signal?: AbortSignal } = {}): Promise<string[]> {

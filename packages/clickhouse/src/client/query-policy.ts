@@ -1,6 +1,7 @@
 import type { SettingValue } from "../drivers/driver.js";
 import { DatabaseError } from "../errors/database-error.js";
 import { checkQueryParams } from "./query-params.js";
+import { readBudgetSettings } from "./read-budget.js";
 import type { ProfileReadonly } from "./readonly-profile.js";
 import type { QueryRun } from "./run-query.js";
 import { checkReadOnlyStatement } from "./sql/read-only-check.js";
@@ -27,6 +28,8 @@ export function checkQueryOptions(options: QueryOptions): void {
   positiveInteger("maxBytes", options.maxBytes);
   positiveInteger("maxQueryLength", options.maxQueryLength);
   positiveInteger("maxMemoryUsage", options.maxMemoryUsage);
+  positiveInteger("maxRowsToRead", options.maxRowsToRead);
+  positiveInteger("maxBytesToRead", options.maxBytesToRead);
   if (options.maxExecutionTime !== undefined && !(options.maxExecutionTime > 0)) {
     throw new TypeError("maxExecutionTime must be a positive number of seconds");
   }
@@ -101,6 +104,7 @@ export function querySettings(
       settings.max_result_bytes = run.maxBytes * SERVER_BYTES_FACTOR;
       settings.result_overflow_mode = "break";
     }
+    Object.assign(settings, readBudgetSettings(run));
   }
   if (run.readOnly && profileLevel === 0) settings.readonly = readOnlyLevel;
   return settings;

@@ -1,5 +1,6 @@
 import type { Driver, DriverResponse, ProgressTotals, SettingValue } from "../drivers/driver.js";
 import { DatabaseError } from "../errors/database-error.js";
+import { hasReadBudget, type ReadBudget, ReadBudgetWatch, toReadBudgetError } from "./read-budget.js";
 import { RowCollector } from "./row-collector.js";
 import type { QueryResult } from "./types.js";
 
@@ -16,6 +17,9 @@ export interface QueryRun {
   maxBytes?: number;
   maxExecutionTime?: number;
   maxMemoryUsage?: number;
+  /** The read budget (reads only; see read-budget.ts). */
+  maxRowsToRead?: number;
+  maxBytesToRead?: number;
   signal?: AbortSignal;
   queryId: string;
   settings?: Record<string, SettingValue>;
@@ -28,13 +32,14 @@ export interface QueryRun {
 // for queries whose SETTINGS clause lifted it (possible for writes and with readonly=2).
 const DEADLINE_GRACE_MS = 1_000;
 
-type AbortReason = "cancelled" | "timeout";
+type AbortReason = "cancelled" | "timeout" | "budget";
 
 export function cancelledError(): DatabaseError {
   return new DatabaseError("QUERY_CANCELLED", "The query was cancelled");
 }
 
-function abortError(reason: AbortReason, run: QueryRun): DatabaseError {
+function abortError(reason: AbortReason, run: QueryRun, watch: ReadBudgetWatch | undefined): DatabaseError {
+  if (reason === "budget" && watch?.error) return watch.error;
   if (reason === "timeout") {
     return new DatabaseError(
       "QUERY_TIMEOUT",
@@ -63,6 +68,16 @@ export async function runQuery(
     run.maxExecutionTime === undefined
       ? undefined
       : setTimeout(() => abort("timeout"), run.maxExecutionTime * 1000 + DEADLINE_GRACE_MS);
+  // The read budget travels as settings (querySettings); users who get none are held to it here.
+  const budget: ReadBudget | undefined = run.kind === "read" ? pickBudget(run) : undefined;
+  const watch =
+    budget && settings === undefined && hasReadBudget(budget) ? new ReadBudgetWatch(budget) : undefined;
+  const onProgress = watch
+    ? (totals: ProgressTotals) => {
+        run.onProgress?.(totals);
+        if (watch.check(totals)) abort("budget");
+      }
+    : run.onProgress;
   const rows = new RowCollector({
     ...(run.maxRows !== undefined && { maxRows: run.maxRows }),
     ...(run.maxBytes !== undefined && { maxBytes: run.maxBytes }),
@@ -79,14 +94,14 @@ export async function runQuery(
         signal: controller.signal,
         rows,
         ...(run.params && { params: run.params }),
-        ...(run.onProgress && { onProgress: run.onProgress }),
+        ...(onProgress && { onProgress }),
       });
     } catch (error) {
       if (aborted) {
         cutShort = true;
-        throw abortError(aborted, run);
+        throw abortError(aborted, run, watch);
       }
-      throw error;
+      throw toReadBudgetError(error, settings === undefined ? undefined : budget);
     }
     cutShort = response.cutShort;
     const statistics = {
@@ -94,6 +109,9 @@ export async function runQuery(
       rowsRead: response.rowsRead,
       bytesRead: response.bytesRead,
     };
+    // Whatever the progress reports missed (a query over before the first one).
+    const overBudget = watch?.check(statistics);
+    if (overBudget) throw overBudget;
     if (response.rawOutput !== undefined) {
       return {
         queryId: run.queryId,
@@ -116,4 +134,11 @@ export async function runQuery(
     run.signal?.removeEventListener("abort", onSignal);
     if (cutShort) await driver.kill(run.queryId);
   }
+}
+
+function pickBudget(run: QueryRun): ReadBudget {
+  return {
+    ...(run.maxRowsToRead !== undefined && { maxRowsToRead: run.maxRowsToRead }),
+    ...(run.maxBytesToRead !== undefined && { maxBytesToRead: run.maxBytesToRead }),
+  };
 }

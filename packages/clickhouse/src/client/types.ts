@@ -18,6 +18,15 @@ export interface QueryOptions {
   maxExecutionTime?: number;
   /** Memory limit in bytes for the query on the server: sent as `max_memory_usage`. */
   maxMemoryUsage?: number;
+  /**
+   * The read budget of a read (rows read from tables, not rows returned): sent as
+   * `max_rows_to_read` with `read_overflow_mode = 'throw'`; a query over it fails with
+   * READ_BUDGET_EXCEEDED. For users who cannot be sent settings (profile readonly=1) it is held on
+   * the client side from the query's progress. Writes are not limited by it.
+   */
+  maxRowsToRead?: number;
+  /** The read budget in bytes (uncompressed, as ClickHouse counts them): `max_bytes_to_read`. */
+  maxBytesToRead?: number;
   /** Refuse queries longer than this many UTF-8 bytes, before any network access. */
   maxQueryLength?: number;
   /** Aborting cancels the HTTP request and kills the query on the server. */
@@ -80,6 +89,35 @@ export interface QueryResult {
     rowsRead: number;
     bytesRead: number;
   };
+}
+
+/** What one table would give a query, by ClickHouse's `EXPLAIN ESTIMATE` (MergeTree tables only). */
+export interface TableEstimate {
+  database: string;
+  table: string;
+  /** Data parts, rows and marks (index granules) left after the primary key and partition pruning. */
+  parts: number;
+  rows: number;
+  marks: number;
+  /**
+   * Approximate uncompressed bytes: the table's uncompressed size times its share of rows. An
+   * upper bound (the query reads only the columns it needs); null when ClickHouse does not know.
+   */
+  bytes: number | null;
+}
+
+/** What a SELECT would read (see `estimateQuery`). */
+export interface QueryEstimate {
+  /** The id of the `EXPLAIN ESTIMATE` query. */
+  queryId: string;
+  /** One entry per MergeTree table the query reads; other engines and table functions are absent. */
+  tables: TableEstimate[];
+  totalRows: number;
+  totalParts: number;
+  totalMarks: number;
+  /** Null when a table's bytes are unknown. */
+  totalBytes: number | null;
+  statistics: QueryResult["statistics"];
 }
 
 export interface TableInfo {
@@ -170,6 +208,12 @@ export interface PooledClient {
   /** The canonical pool key (password only as a keyed digest). For debugging; not a metric label. */
   readonly key: string;
   executeQuery(sql: string, options: QueryOptions): Promise<QueryResult>;
+  /**
+   * What a SELECT would read, without running it: `EXPLAIN ESTIMATE` under the same checks as
+   * `executeQuery` (read-only, parameters, allowed settings, deadline), but never held to the read
+   * budget. INVALID_ARGUMENT for statements other than SELECT / WITH … SELECT.
+   */
+  estimateQuery(sql: string, options: QueryOptions): Promise<QueryEstimate>;
   listDatabases(options?: { signal?: AbortSignal }): Promise<string[]>;
   listTables(
     database: string,

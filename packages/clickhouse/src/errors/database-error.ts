@@ -15,6 +15,7 @@ export type DatabaseErrorCode =
   | "READ_ONLY_VIOLATION"
   | "QUERY_TOO_LARGE"
   | "SETTING_NOT_ALLOWED"
+  | "READ_BUDGET_EXCEEDED"
   | "POOL_CLOSED";
 
 export const DATABASE_ERROR_CODES: readonly DatabaseErrorCode[] = Object.freeze([
@@ -34,6 +35,7 @@ export const DATABASE_ERROR_CODES: readonly DatabaseErrorCode[] = Object.freeze(
   "READ_ONLY_VIOLATION",
   "QUERY_TOO_LARGE",
   "SETTING_NOT_ALLOWED",
+  "READ_BUDGET_EXCEEDED",
   "POOL_CLOSED",
 ]);
 

@@ -2,12 +2,13 @@ import {
   MAX_QUERY_PARAM_NAME_LENGTH,
   MAX_QUERY_PARAMS,
   QUERY_PARAM_NAME,
+  type QueryEstimate,
   type QueryParamValue,
   type QueryResult,
 } from "@mcp/clickhouse";
 import { z } from "zod";
 import type { EffectiveLimits } from "../effective-limits.js";
-import { plural, rowsAsTsv, statisticsLine } from "../result-text.js";
+import { formatBytes, plural, rowsAsTsv, statisticsLine } from "../result-text.js";
 import { columnShape, READ_ONLY_TOOL, statisticsShape, truncatedShape } from "../schemas.js";
 import { defineTool, structured } from "../tool-definition.js";
 import { queryOptions } from "../tool-runner.js";
@@ -27,6 +28,19 @@ export const ALLOWED_QUERY_SETTINGS = Object.freeze([
   "prefer_column_name_to_alias",
 ]);
 
+/** With `estimate: true`: the totals of the rows, and how they compare with the read budget. */
+const estimateShape = z.object({
+  totalRows: z.number(),
+  totalParts: z.number(),
+  totalMarks: z.number(),
+  /** Approximate uncompressed bytes, an upper bound; null when a table's size is unknown. */
+  totalBytes: z.number().nullable(),
+  readBudget: z
+    .object({ maxRowsToRead: z.number().optional(), maxBytesToRead: z.number().optional() })
+    .optional(),
+  overBudget: z.boolean(),
+});
+
 const queryOutput = z.object({
   queryId: z.string(),
   columns: z.array(columnShape),
@@ -34,7 +48,74 @@ const queryOutput = z.object({
   rowCount: z.number(),
   truncated: truncatedShape.optional(),
   statistics: statisticsShape,
+  estimate: estimateShape.optional(),
 });
+
+const ESTIMATE_COLUMNS = [
+  { name: "database", type: "String" },
+  { name: "table", type: "String" },
+  { name: "parts", type: "UInt64" },
+  { name: "rows", type: "UInt64" },
+  { name: "marks", type: "UInt64" },
+  { name: "bytes", type: "Nullable(UInt64)" },
+];
+
+type ReadBudget = Pick<EffectiveLimits, "maxRowsToRead" | "maxBytesToRead">;
+
+function readBudgetOf(limits: EffectiveLimits): ReadBudget | undefined {
+  const budget: ReadBudget = {};
+  if (limits.maxRowsToRead !== undefined) budget.maxRowsToRead = limits.maxRowsToRead;
+  if (limits.maxBytesToRead !== undefined) budget.maxBytesToRead = limits.maxBytesToRead;
+  return Object.keys(budget).length > 0 ? budget : undefined;
+}
+
+function isOverBudget(estimate: QueryEstimate, budget: ReadBudget | undefined): boolean {
+  if (!budget) return false;
+  if (budget.maxRowsToRead !== undefined && estimate.totalRows > budget.maxRowsToRead) return true;
+  return (
+    budget.maxBytesToRead !== undefined &&
+    estimate.totalBytes !== null &&
+    estimate.totalBytes > budget.maxBytesToRead
+  );
+}
+
+function budgetText(budget: ReadBudget): string {
+  return [
+    budget.maxRowsToRead !== undefined && `${budget.maxRowsToRead} rows`,
+    budget.maxBytesToRead !== undefined && `${budget.maxBytesToRead} bytes`,
+  ]
+    .filter(Boolean)
+    .join(" and ");
+}
+
+/** The estimate as a model reads it: totals, one line per table, and the verdict on the budget. */
+function estimateText(estimate: QueryEstimate, budget: ReadBudget | undefined, over: boolean): string {
+  if (estimate.tables.length === 0) {
+    return (
+      "Estimate (the query was not run): ClickHouse has no estimate for this query. Only MergeTree-family " +
+      "tables are estimated; table functions, system tables, views' other sources and other engines are not." +
+      (budget ? ` The read budget (${budgetText(budget)}) still applies when it runs.` : "")
+    );
+  }
+  const bytes =
+    estimate.totalBytes === null ? "" : ` (at most ~${formatBytes(estimate.totalBytes)} uncompressed)`;
+  const lines = [
+    `Estimate (the query was not run): ClickHouse would read ~${plural(estimate.totalRows, "row")}${bytes} ` +
+      `in ${plural(estimate.totalParts, "part")} (${plural(estimate.totalMarks, "mark")}) of ` +
+      `${plural(estimate.tables.length, "table")}, after primary key and partition pruning.`,
+    rowsAsTsv(ESTIMATE_COLUMNS, estimate.tables as unknown as Record<string, unknown>[]),
+    "Bytes are an upper bound (every column of the rows); the query reads only the columns it uses.",
+  ];
+  if (budget) {
+    lines.push(
+      over
+        ? `Over the read budget (${budgetText(budget)}): running it would most likely be refused (unless a LIMIT ` +
+            "lets ClickHouse stop early). Narrow it first: filter on the sorting or partition key, a shorter time range."
+        : `Within the read budget (${budgetText(budget)}).`,
+    );
+  }
+  return lines.join("\n");
+}
 
 function partialNote(result: QueryResult): string | undefined {
   if (!result.truncated) return undefined;
@@ -119,6 +200,15 @@ function boundParams(params: readonly { name: string; value: QueryParamValue }[]
   return Object.fromEntries(params.map(({ name, value }) => [name, value]));
 }
 
+/** The description's sentence on the read budget, when there is one. */
+function readBudgetNote(limits: EffectiveLimits): string {
+  const budget = readBudgetOf(limits);
+  return budget
+    ? ` A query that would read more than ${budgetText(budget)} from tables is refused (the read budget); ` +
+        "pass estimate: true to see what a SELECT would read without running it."
+    : " Pass estimate: true to see what a SELECT would read (parts, rows, bytes per table) without running it.";
+}
+
 /** `execute_query`: one read-only statement, its rows, cut at the caps with a note. */
 export function executeQueryTool(limits: EffectiveLimits) {
   return defineTool({
@@ -130,7 +220,7 @@ export function executeQueryTool(limits: EffectiveLimits) {
       "cuts the result, `truncated` is set and a note explains how to narrow the query. 64-bit integers and " +
       "decimals come back as strings. Pass values as `params` (`{name:Type}` placeholders in the SQL, e.g. " +
       '`WHERE id = {id:UInt64}` with params [{name: "id", value: "42"}]) rather than writing them into ' +
-      `the SQL. Optional settings: ${ALLOWED_QUERY_SETTINGS.join(", ")}.`,
+      `the SQL.${readBudgetNote(limits)} Optional settings: ${ALLOWED_QUERY_SETTINGS.join(", ")}.`,
     inputSchema: z
       .object({
         query: z.string().min(1).describe("One SQL statement, without a FORMAT clause"),
@@ -144,21 +234,52 @@ export function executeQueryTool(limits: EffectiveLimits) {
           .describe(
             "Values bound to the query's {name:Type} placeholders as ClickHouse query parameters, never spliced into the SQL",
           ),
+        estimate: z
+          .boolean()
+          .nullable()
+          .optional()
+          .describe(
+            "true: do not run the query; return ClickHouse's estimate (EXPLAIN ESTIMATE) of the parts, rows and bytes it would read per table",
+          ),
       })
       .strict(),
     outputSchema: queryOutput,
     annotations: READ_ONLY_TOOL,
-    async run(client, { query, settings, params }, call) {
+    async run(client, { query, settings, params, estimate }, call) {
       const chosen = chosenSettings(settings);
       const bound = boundParams(params);
-      const result = await client.executeQuery(query, {
+      const options = {
         readOnly: true,
         ...queryOptions(limits, call),
         // Also what a query's own SETTINGS clause may name: the same harmless few.
         allowedSettings: ALLOWED_QUERY_SETTINGS,
         ...(chosen && { settings: chosen }),
         ...(bound && { params: bound }),
-      });
+      };
+      if (estimate === true) {
+        const budget = readBudgetOf(limits);
+        const estimated = await client.estimateQuery(query, options);
+        const over = isOverBudget(estimated, budget);
+        return structured(
+          {
+            queryId: estimated.queryId,
+            columns: ESTIMATE_COLUMNS,
+            rows: estimated.tables,
+            rowCount: estimated.tables.length,
+            statistics: estimated.statistics,
+            estimate: {
+              totalRows: estimated.totalRows,
+              totalParts: estimated.totalParts,
+              totalMarks: estimated.totalMarks,
+              totalBytes: estimated.totalBytes,
+              ...(budget && { readBudget: budget }),
+              overBudget: over,
+            },
+          },
+          estimateText(estimated, budget, over),
+        );
+      }
+      const result = await client.executeQuery(query, options);
       const value = {
         queryId: result.queryId,
         columns: result.columns,

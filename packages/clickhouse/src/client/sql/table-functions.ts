@@ -162,4 +162,7 @@ export const CLIENT_CONTROLLED_SETTINGS = new Set([
   "max_result_rows",
   "max_result_bytes",
   "result_overflow_mode",
+  "max_rows_to_read",
+  "max_bytes_to_read",
+  "read_overflow_mode",
 ]);
