@@ -8,6 +8,7 @@ import { createAuthenticator } from "../auth/authenticate.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { createMcpServer } from "../mcp/create-mcp-server.js";
 import { effectiveLimits } from "../mcp/effective-limits.js";
+import { createOperatorTools } from "../mcp/operator-tools/index.js";
 import type { Metrics } from "../observability/metrics.js";
 import { createGeneratorHandler } from "../routes/generator.js";
 import { createHealthHandler, livez } from "../routes/health.js";
@@ -74,17 +75,29 @@ export function createApp(deps: AppDeps): ServerApp {
   let shuttingDown = false;
   const isShuttingDown = () => shuttingDown;
   metrics.setPoolStats(() => pool.stats());
+  // Operator-defined tools (server.tools): discovered per connection, cached, changes published.
+  const operatorTools = createOperatorTools({
+    config: config.operatorTools ?? { rules: [], discoveryTtlMs: 60_000 },
+    serverReadOnly: config.limits.readOnly,
+    pool,
+    logger,
+  });
 
-  const createServer: McpServerFactory = (auth, options) =>
-    createMcpServer({
+  const createServer: McpServerFactory = async (auth, options) => {
+    const limits = effectiveLimits(config.limits, auth.claims);
+    return createMcpServer({
       connection: auth.connection,
-      limits: effectiveLimits(config.limits, auth.claims),
+      limits,
       pool,
       logger: options.logger,
       metrics,
       version,
       signal: options.signal ? AbortSignal.any([options.signal, inFlight.signal]) : inFlight.signal,
+      operatorTools: await operatorTools.forConnection(auth.connection, limits, {
+        live: options.live ?? false,
+      }),
     });
+  };
 
   const app = new Hono<AppEnv>();
 
@@ -168,6 +181,13 @@ export function createApp(deps: AppDeps): ServerApp {
     calls,
     maxStreams: config.http.maxSseSessions,
     maxStreamsPerToken: config.http.maxSseSessionsPerToken,
+    // A subscription stream hears only its own connection's tool-list changes.
+    ...(operatorTools.enabled && {
+      events: {
+        bus: operatorTools.bus,
+        within: (auth, fn) => operatorTools.bus.within(operatorTools.scopeOf(auth.connection), fn),
+      },
+    }),
   });
 
   // Every MCP endpoint: refused with 503 once shutdown began, then authenticated (c.var.auth).
@@ -209,6 +229,7 @@ export function createApp(deps: AppDeps): ServerApp {
     }
     await sse.closeAll();
     await streamable.close();
+    operatorTools.close();
   }
 
   return { app, shutdown };

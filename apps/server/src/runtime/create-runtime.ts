@@ -7,6 +7,7 @@ import { loadServerTls, type ServerTlsMaterial } from "../config/tls-files.js";
 import { createApp } from "../http/app.js";
 import { createMcpServer } from "../mcp/create-mcp-server.js";
 import { effectiveLimits } from "../mcp/effective-limits.js";
+import { createOperatorTools } from "../mcp/operator-tools/index.js";
 import { createMetrics } from "../observability/metrics.js";
 import { createHttpServer, displayUrl, gracefulClose, listen } from "./http-server.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -107,6 +108,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   }
 
   async function startStdio(): Promise<RuntimeStarted> {
+    const operatorTools = createOperatorTools({
+      config: config.operatorTools ?? { rules: [], discoveryTtlMs: 60_000 },
+      serverReadOnly: config.limits.readOnly,
+      pool,
+      logger,
+    });
+    lifecycle.add("operator tools", async () => operatorTools.close());
     const context = {
       connection: defaultConnection(config.clickhouse),
       limits: effectiveLimits(config.limits),
@@ -117,9 +125,19 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     };
     // stdout carries the protocol and nothing else; logs go to stderr. The opening exchange picks
     // the era (2026-07-28 via server/discover, or the 2025 initialize handshake).
-    const stdio = serveStdio(() => createMcpServer(context), {
-      onerror: (error) => logger.debug({ errName: error.name, err: error.message }, "MCP stdio error"),
-    });
+    // One server for the life of the connection: it follows changes of the operator-defined tools.
+    const stdio = serveStdio(
+      async () =>
+        createMcpServer({
+          ...context,
+          operatorTools: await operatorTools.forConnection(context.connection, context.limits, {
+            live: true,
+          }),
+        }),
+      {
+        onerror: (error) => logger.debug({ errName: error.name, err: error.message }, "MCP stdio error"),
+      },
+    );
     lifecycle.add("MCP stdio server", () => stdio.close());
     logger.info(
       { transport: "stdio", clickhouse: `${config.clickhouse.host}:${config.clickhouse.port}` },
