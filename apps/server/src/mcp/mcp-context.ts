@@ -3,7 +3,7 @@ import type { ConnectionClaims } from "@mcp/jwe";
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.js";
 import type { EffectiveLimits } from "./effective-limits.js";
-import type { OperatorToolsHandle } from "./operator-tools/index.js";
+import type { OperatorToolsHandle } from "./operator-tools/handle.js";
 
 /** What one MCP server works with: one connection, its limits, and where to report. */
 export interface McpContext {
