@@ -60,7 +60,7 @@ export function buildConfig(
   if (!stdio) warnAnyHost(ctx);
 
   const config: ServerConfig = {
-    http: httpConfig(ctx, transports, tls),
+    http: { ...httpConfig(ctx, transports, tls), ...openApiMode(ctx, stdio) },
     jwe,
     clickhouse,
     limits: limitsConfig(ctx),
@@ -256,6 +256,24 @@ function warnAnyHost({ options, warnings }: Context): void {
         "so DNS-rebinding protection is off; list the names clients use (and --allowed-origins for browsers)",
     );
   }
+}
+
+/**
+ * --openapi (or, as in the reference's config.yaml, server.openapi.enabled and .tls). It lives on
+ * the HTTP listener, so with stdio it has no effect: a warning, since a reference config file
+ * with it on must still start.
+ */
+function openApiMode({ options, warnings }: Context, stdio: boolean): Pick<HttpConfig, "openapi"> {
+  let mode = options.get("openapi");
+  if (options.isDefault("openapi") && options.get("openapi-enabled")) {
+    mode = options.get("openapi-tls") ? "https" : "http";
+  }
+  if (mode === "disable") return {};
+  if (stdio) {
+    warnings.push(`${describe("openapi")} has no effect with --transport=stdio: it is served over HTTP`);
+    return {};
+  }
+  return { openapi: mode };
 }
 
 function httpConfig({ options }: Context, transports: Transport[], tls: HttpConfig["tls"]): HttpConfig {

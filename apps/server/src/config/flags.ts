@@ -201,6 +201,31 @@ export const OPTIONS = [
       "asked again; connections with listening clients are looked up this often, and tools/list may be cached this long.",
   },
 
+  {
+    flag: "openapi",
+    env: "MCP_OPENAPI",
+    type: "string",
+    default: "disable",
+    choices: ["disable", "http", "https"],
+    help:
+      "Serve the tools as REST with an OpenAPI 3.1 document (GPT actions) at [/<token>]/openapi. https: the " +
+      "document's server URL is https (behind a TLS-terminating proxy); http: the request's own scheme.",
+  },
+  {
+    flag: "openapi-enabled",
+    key: "server.openapi.enabled",
+    type: "boolean",
+    default: false,
+    help: "The reference's config-file form of --openapi: serve the OpenAPI endpoints (--openapi, when given, wins).",
+  },
+  {
+    flag: "openapi-tls",
+    key: "server.openapi.tls",
+    type: "boolean",
+    default: false,
+    help: "The reference's config-file form of --openapi=https: the document's server URL is https.",
+  },
+
   // --- server TLS -----------------------------------------------------------------------------
   {
     flag: "server-tls",

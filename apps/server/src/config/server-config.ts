@@ -86,6 +86,7 @@ export interface HttpConfig {
   shutdownGraceMs: number;
   requestTimeoutMs: number; // headers and body must arrive within this
   tls?: { certFile: string; keyFile: string; caCertFile?: string }; // --server-tls*
+  openapi?: "http" | "https"; // --openapi; undefined = off (404)
 }
 
 export interface ServerConfig {

@@ -4,16 +4,18 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { H } from "hono/types";
 import type { Logger } from "pino";
-import { createAuthenticator } from "../auth/authenticate.js";
+import { createAuthenticator, type RequestAuth } from "../auth/authenticate.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { createMcpServer } from "../mcp/create-mcp-server.js";
 import { effectiveLimits } from "../mcp/effective-limits.js";
+import type { McpContext } from "../mcp/mcp-context.js";
 import { createOperatorTools } from "../mcp/operator-tools/index.js";
 import type { Metrics } from "../observability/metrics.js";
 import { createGeneratorHandler } from "../routes/generator.js";
 import { createHealthHandler, livez } from "../routes/health.js";
 import type { McpServerFactory } from "../routes/mcp-server-factory.js";
 import { createMetricsHandler } from "../routes/metrics.js";
+import { createOpenApiRoutes } from "../routes/openapi.js";
 import { createSseRoutes, openWithGetOnly } from "../routes/sse.js";
 import { createStreamableHandler } from "../routes/streamable.js";
 import { accessLog } from "./access-log.js";
@@ -83,21 +85,34 @@ export function createApp(deps: AppDeps): ServerApp {
     logger,
   });
 
-  const createServer: McpServerFactory = async (auth, options) => {
+  // What one connection's tools run with, on every surface (MCP servers, OpenAPI calls): its
+  // connection, its limits and its operator-defined tools (discovered first when needed).
+  const toolContext = async (
+    auth: RequestAuth,
+    options: { logger: Logger; signal: AbortSignal; live?: boolean },
+  ): Promise<McpContext> => {
     const limits = effectiveLimits(config.limits, auth.claims);
-    return createMcpServer({
+    return {
       connection: auth.connection,
       limits,
       pool,
       logger: options.logger,
       metrics,
       version,
-      signal: options.signal ? AbortSignal.any([options.signal, inFlight.signal]) : inFlight.signal,
+      signal: options.signal,
       operatorTools: await operatorTools.forConnection(auth.connection, limits, {
         live: options.live ?? false,
       }),
-    });
+    };
   };
+  const createServer: McpServerFactory = async (auth, options) =>
+    createMcpServer(
+      await toolContext(auth, {
+        logger: options.logger,
+        signal: options.signal ? AbortSignal.any([options.signal, inFlight.signal]) : inFlight.signal,
+        live: options.live ?? false,
+      }),
+    );
 
   const app = new Hono<AppEnv>();
 
@@ -205,6 +220,26 @@ export function createApp(deps: AppDeps): ServerApp {
     route(PATHS.message, { POST: mcp(sse.message) });
   }
   if (serveHttp) route(PATHS.mcp, { POST: mcp(streamable.handle) });
+  if (config.http.openapi !== undefined) {
+    // On the HTTP listener whatever MCP transports it serves, as in the reference.
+    const openapi = createOpenApiRoutes({
+      mode: config.http.openapi,
+      authenticated: config.jwe.allow,
+      version,
+      logger,
+      context: toolContext,
+      inFlight,
+      calls,
+    });
+    const document = { GET: mcp(openapi.document) };
+    const call = { GET: mcp(openapi.call), POST: mcp(openapi.call) };
+    route(PATHS.openapi, document);
+    route(`${PATHS.openapi}/:tool`, call);
+    if (config.jwe.allow) {
+      route(tokenRoute(PATHS.openapi), document);
+      route(`${tokenRoute(PATHS.openapi)}/:tool`, call);
+    }
+  }
   if (config.jwe.allow) {
     if (serveSse) {
       route(tokenRoute(PATHS.sse), { GET: sseOpen });

@@ -21,12 +21,15 @@ const STATUS = {
   method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  query_failed: 422,
   too_many_requests: 429,
   too_many_sessions_per_token: 429,
   internal_error: 500,
+  clickhouse_unavailable: 502,
   shutting_down: 503,
   cancelled: 503,
   too_many_sessions: 503,
+  query_timeout: 504,
 } as const;
 
 export type HttpErrorKind = keyof typeof STATUS;
@@ -143,4 +146,38 @@ export function connectionPolicyRefusal(error: unknown): HttpError | undefined {
     default:
       return badRequest(error.message);
   }
+}
+
+/**
+ * How a failed tool call is answered on a surface that speaks HTTP statuses (OpenAPI), by the
+ * code mcp/tool-errors.ts gave it: the caller's mistakes are 4xx, ClickHouse out of reach 502.
+ * The description is the tool error's own text (bounded, scrubbed), the same an MCP client gets.
+ * Keyed by string, not by the code union, so a code added in @mcp/clickhouse does not break the
+ * build here; a test checks every code has its entry.
+ */
+const TOOL_FAILURE_KIND: Readonly<Record<string, HttpErrorKind>> = {
+  INVALID_ARGUMENT: "invalid_request",
+  INVALID_QUERY: "invalid_request",
+  QUERY_TOO_LARGE: "invalid_request",
+  SETTING_NOT_ALLOWED: "invalid_request",
+  INVALID_CONNECTION: "invalid_request",
+  UNSUPPORTED_PROTOCOL: "invalid_request",
+  TLS_FILE_UNREADABLE: "invalid_request",
+  READ_ONLY_VIOLATION: "forbidden",
+  HOST_NOT_ALLOWED: "host_not_allowed",
+  TLS_FILE_NOT_ALLOWED: "tls_file_not_allowed",
+  QUERY_FAILED: "query_failed",
+  READ_BUDGET_EXCEEDED: "query_failed",
+  CONNECT_FAILED: "clickhouse_unavailable",
+  AUTH_FAILED: "clickhouse_unavailable",
+  TLS_FAILED: "clickhouse_unavailable",
+  QUERY_TIMEOUT: "query_timeout",
+  QUERY_CANCELLED: "cancelled",
+  POOL_CLOSED: "shutting_down",
+  INTERNAL: "internal_error",
+};
+
+export function toolFailure(code: string, text: string): HttpError {
+  const kind = TOOL_FAILURE_KIND[code] ?? "internal_error";
+  return httpError(kind, text);
 }

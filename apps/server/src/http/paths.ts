@@ -11,10 +11,15 @@ export const PATHS = {
   sse: "/sse",
   message: "/message",
   mcp: "/mcp",
+  /** The OpenAPI document; `/openapi/<tool>` calls a tool (--openapi). */
+  openapi: "/openapi",
 } as const;
 
-/** The MCP endpoints that are also served as `/<token><path>`; `/<token>` alone is Streamable HTTP too. */
-export const TOKEN_PREFIXED_PATHS = [PATHS.sse, PATHS.message, PATHS.mcp] as const;
+/**
+ * The endpoints that are also served as `/<token><path>` (MCP, and OpenAPI's document); `/<token>`
+ * alone is Streamable HTTP too.
+ */
+export const TOKEN_PREFIXED_PATHS = [PATHS.sse, PATHS.message, PATHS.mcp, PATHS.openapi] as const;
 
 /** The route pattern of an endpoint behind a token segment: `/:token/sse`, or `/:token` for "". */
 export function tokenRoute(path: (typeof TOKEN_PREFIXED_PATHS)[number] | ""): string {

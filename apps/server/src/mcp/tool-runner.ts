@@ -3,12 +3,14 @@ import type { EffectiveLimits } from "./effective-limits.js";
 import { callSignal, type McpContext } from "./mcp-context.js";
 import { progressReporter } from "./progress.js";
 import type { AnyToolDefinition, ToolCall } from "./tool-definition.js";
-import { toolErrorResult } from "./tool-errors.js";
+import { type ToolError, toolErrorResult } from "./tool-errors.js";
 
 /** How one call reached the tool: its signal, progress when asked for, and the caller's log channel. */
 export interface Invocation extends ToolCall {
   /** Messages for whoever watches the caller (MCP client logging); best effort. */
   log?: (level: "warning" | "error", text: string) => void;
+  /** Told how a failed call was mapped (its code and text), for surfaces that answer with a status (OpenAPI). */
+  onFailure?: (error: ToolError) => void;
 }
 
 /**
@@ -52,6 +54,7 @@ export function createToolRunner(ctx: McpContext): ToolRunner {
       metrics.recordToolCall(tool.name, mapped.outcome, seconds());
       logger.info({ tool: tool.name, outcome: mapped.outcome, durationMs, ...mapped.log }, "tool call");
       if (mapped.outcome !== "cancelled") invocation.log?.("error", `${tool.name}: ${mapped.text}`);
+      invocation.onFailure?.(mapped);
       return mapped.result;
     }
   };
