@@ -11,7 +11,13 @@ const CORS_ALLOW_HEADERS = [
   "Last-Event-ID",
   "Accept",
 ];
-const CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Mcp-Session-Id", "X-Request-Id", "Retry-After"];
+const CORS_EXPOSE_HEADERS = [
+  "WWW-Authenticate",
+  "Mcp-Session-Id",
+  "X-Request-Id",
+  "Retry-After",
+  "X-MCP-Truncated",
+];
 
 function corsOrigins(value: string): string | string[] {
   const origins = value
