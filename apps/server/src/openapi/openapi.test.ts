@@ -128,6 +128,20 @@ describe("the document", () => {
     expect(doc.servers).toEqual([{ url: https.url.replace(/^http:/, "https:") }]);
   });
 
+  it("without JWE: /openapi on the configured ClickHouse, no security schemes, no token routes", async () => {
+    const open = await startServer({ http: { openapi: "http" }, jwe: { allow: false } });
+    const response = await fetch(`${open.url}/openapi`);
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as Doc;
+    expect(doc.security).toBeUndefined();
+    expect(doc.components.securitySchemes).toBeUndefined();
+    const call = await fetch(
+      `${open.url}/openapi/execute_query?query=${encodeURIComponent("SELECT 1 AS one")}`,
+    );
+    expect(call.status).toBe(200);
+    expect(((await call.json()) as { rows: unknown[] }).rows).toEqual([{ one: 1 }]);
+  });
+
   it("is off by default: 404", async () => {
     const off = await startServer();
     const token = await off.mint();
