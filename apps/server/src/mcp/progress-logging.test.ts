@@ -125,7 +125,7 @@ describe("tool schemas", () => {
     const token = await server.mint();
     await using client = await connectClient("http", mcpUrl(server.url, "http", token));
     const { tools } = await client.listTools();
-    expect(tools.length).toBe(5);
+    expect(tools.length).toBe(6);
     for (const tool of tools) {
       // biome-ignore lint/suspicious/noExplicitAny: the converter only reads the tool and the server's name
       const converted = mcpToFunctionTool(tool as any, { name: "clickhouse" } as any, true);

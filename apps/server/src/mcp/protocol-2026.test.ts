@@ -90,6 +90,7 @@ describe("protocol 2026-07-28 with the v2 client", () => {
       "execute_query",
       "list_databases",
       "list_tables",
+      "search_schema",
       "write_query",
     ]);
     const result = (await client.callTool({

@@ -34,6 +34,7 @@ describe.each(kinds)("MCP over %s", (kind) => {
       "execute_query",
       "list_databases",
       "list_tables",
+      "search_schema",
       "write_query",
     ]);
     for (const tool of tools) {

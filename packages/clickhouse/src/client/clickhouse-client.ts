@@ -17,6 +17,7 @@ import {
   toProfileReadonly,
 } from "./readonly-profile.js";
 import { cancelledError, type QueryRun, runQuery } from "./run-query.js";
+import { searchSchema } from "./search-schema.js";
 import type {
   ColumnOfTable,
   ListTablesOptions,
@@ -24,6 +25,8 @@ import type {
   QueryEstimate,
   QueryOptions,
   QueryResult,
+  SchemaSearchOptions,
+  SchemaSearchPage,
   TableDescription,
   TableInfo,
   TableRef,
@@ -151,6 +154,10 @@ export class ClickHouseClient implements PooledClient {
       ...pick(options, ["maxExecutionTime", "maxMemoryUsage", "signal", "settings", "params"]),
     });
     return buildEstimate(explained, this.metadataQuery, options.signal);
+  }
+
+  searchSchema(text: string, options: SchemaSearchOptions = {}): Promise<SchemaSearchPage> {
+    return searchSchema(this.metadataQuery, text, options);
   }
 
   listDatabases(options: { signal?: AbortSignal } = {}): Promise<string[]> {

@@ -194,6 +194,37 @@ export interface ColumnOfTable {
   comment: string;
 }
 
+/** Why a schema search hit matched, best first. */
+export type SchemaMatch = "exact_name" | "name_prefix" | "name_substring" | "comment";
+
+/** A table or column found by `searchSchema`. */
+export interface SchemaHit {
+  kind: "table" | "column";
+  database: string;
+  table: string;
+  /** The column's name; null for a table. */
+  column: string | null;
+  /** The column's type, or the table's engine. */
+  type: string;
+  comment: string;
+  match: SchemaMatch;
+}
+
+export interface SchemaSearchOptions {
+  /** Only this database. Default: every database the user can see but `system` and `INFORMATION_SCHEMA`. */
+  database?: string;
+  /** The `nextCursor` of the previous page (valid only for the same text and database). */
+  cursor?: string;
+  /** Default 50, at most 500. */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface SchemaSearchPage {
+  hits: SchemaHit[];
+  nextCursor?: string;
+}
+
 export interface ListTablesOptions {
   /** A LIKE pattern on the table name. */
   like?: string;
@@ -230,6 +261,12 @@ export interface PooledClient {
   listWritableTables(options?: { signal?: AbortSignal }): Promise<WritableTableInfo[]>;
   /** The columns of these tables, in one query. */
   listColumnsOf(tables: readonly TableRef[], options?: { signal?: AbortSignal }): Promise<ColumnOfTable[]>;
+  /**
+   * Tables and columns whose name or comment contains `text` (1–256 characters, case-insensitive,
+   * no wildcards), ranked: exact name, name prefix, name substring, comment; tables before columns
+   * on ties. Grants apply (ClickHouse's system tables show only what the user may see).
+   */
+  searchSchema(text: string, options?: SchemaSearchOptions): Promise<SchemaSearchPage>;
   /** `SELECT 1`: checks reachability and credentials (ClickHouse's /ping checks neither). */
   ping(): Promise<void>;
 }

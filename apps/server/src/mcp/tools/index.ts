@@ -4,6 +4,7 @@ import { describeTableTool } from "./describe-table.js";
 import { executeQueryTool } from "./execute-query.js";
 import { listDatabasesTool } from "./list-databases.js";
 import { listTablesTool } from "./list-tables.js";
+import { searchSchemaTool } from "./search-schema.js";
 import { writeQueryTool } from "./write-query.js";
 
 /** The built-in tools of a connection with these limits: `write_query` only where writes are allowed. */
@@ -14,5 +15,6 @@ export function builtInTools(limits: EffectiveLimits): AnyToolDefinition[] {
     listDatabasesTool(),
     listTablesTool(),
     describeTableTool(),
+    searchSchemaTool(),
   ];
 }
